@@ -570,6 +570,15 @@ enum Interpreter {
             case .i64TruncSatF64S: fp[Word.a(w)] = UInt64(bitPattern: Numerics.saturatingInt64(fp.f64(Word.b(w)))); pc += 1
             case .i64TruncSatF64U: fp[Word.a(w)] = Numerics.saturatingUInt64(fp.f64(Word.b(w))); pc += 1
 
+            // MARK: SIMD (out of line: it must not weigh on the scalar cases' registers)
+            case .simd:
+                let advance = SIMDExecutor.execute(pc, fp, memBase, memSize)
+                if advance < 0 {
+                    trap = -advance
+                    break dispatch
+                }
+                pc += advance
+
             // MARK: Immediate forms (w1 = right operand)
             case .i32AddImm: fp[Word.a(w)] = UInt64(fp.u32(Word.b(w)) &+ pc.imm32); pc += 2
             case .i32MulImm: fp[Word.a(w)] = UInt64(fp.u32(Word.b(w)) &* pc.imm32); pc += 2

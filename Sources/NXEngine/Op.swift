@@ -126,6 +126,11 @@ enum Op: UInt16 {
     case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U
     case i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
 
+    // MARK: SIMD
+    /// A SIMD instruction executed by `SIMDExecutor`: A, B, C slots; w1 = SIMD opcode | lane << 16;
+    /// then a memory offset (w2) or a 128-bit immediate (w2, w3) where the instruction has one.
+    case simd
+
     // MARK: Binary operations with an immediate right operand: A = dst, B = lhs, w1 = imm.
     case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm, i32RotlImm, i32RotrImm
     case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm

@@ -116,8 +116,83 @@ extension Translator {
             emitProducer(Word.make(.tableSize, dst), tableAddress(Int(index)), dst: dst)
         case .tableFill(let index):
             emitTernary(.tableFill, tableAddress(Int(index)))
-        case .simd:
-            throw failure("SIMD is not supported yet")
+        case .simd(let simd):
+            translateSIMD(simd)
+        }
+    }
+
+    // MARK: SIMD
+
+    /// SIMD instructions become one `Op.simd` each (executed out of line by `SIMDExecutor`):
+    /// word 0 holds the slots, word 1 the SIMD opcode and lane, then a memory offset or
+    /// 128-bit immediate where the instruction has one.
+    mutating func translateSIMD(_ simd: SIMDInstruction) {
+        let header = UInt64(simd.opcode) | UInt64(simd.lane) << 16
+        switch simd.shape {
+        case .constant:
+            push(.v128, .constant(simd.immediate.low, simd.immediate.high))
+        case .load:
+            let address = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, address))
+            emit(header)
+            emit(UInt64(simd.memArg.offset))
+        case .store:
+            let value = popSlot()
+            let address = popSlot()
+            emit(Word.make(.simd, address, value))
+            emit(header)
+            emit(UInt64(simd.memArg.offset))
+        case .loadLane:
+            let vector = popSlot()
+            let address = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, address, vector))
+            emit(header)
+            emit(UInt64(simd.memArg.offset))
+        case .storeLane:
+            let vector = popSlot()
+            let address = popSlot()
+            emit(Word.make(.simd, address, vector))
+            emit(header)
+            emit(UInt64(simd.memArg.offset))
+        case .shuffle:
+            let second = popSlot()
+            let first = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, first, second))
+            emit(header)
+            emit(simd.immediate.low)
+            emit(simd.immediate.high)
+        case .extractLane(_, let result):
+            let vector = popSlot()
+            let dst = pushTemp(result)
+            emit(Word.make(.simd, dst, vector))
+            emit(header)
+        case .replaceLane, .binary, .shift:
+            let second = popSlot()
+            let first = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, first, second))
+            emit(header)
+        case .splat, .unary:
+            let operand = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, operand))
+            emit(header)
+        case .test:
+            let operand = popSlot()
+            let dst = pushTemp(.i32)
+            emit(Word.make(.simd, dst, operand))
+            emit(header)
+        case .ternary:
+            let mask = popSlot()
+            let second = popSlot()
+            let first = popSlot()
+            let dst = pushTemp(.v128)
+            emit(Word.make(.simd, dst, first, second))
+            emit(header)
+            emit(UInt64(mask))
         }
     }
 

@@ -81,11 +81,6 @@ public struct SpecRunner {
             result.failures.append("cannot read command list \(path)")
             return result
         }
-        if name.hasPrefix("simd_") {
-            result.skipped = commands.count
-            result.skipReasons["SIMD commands (fixed-width SIMD is not implemented yet)"] = commands.count
-            return result
-        }
         var session = ScriptSession(directory: (path as NSString).deletingLastPathComponent)
         for command in commands {
             let line = command["line"] as? Int ?? 0

@@ -305,8 +305,79 @@ public struct FunctionValidator {
             try pop(table.elementType)
             try pop(.i32)
         case .simd(let simd):
-            throw fail("SIMD instruction \(simd.opcode) is not supported")
+            try validateSIMD(simd)
         }
+    }
+
+    mutating func validateSIMD(_ simd: SIMDInstruction) throws(ValidationError) {
+        switch simd.shape {
+        case .load(let width):
+            try requireMemory()
+            try checkAlignment(simd.memArg, width: width)
+            try pop(.i32)
+            push(.v128)
+        case .store:
+            try requireMemory()
+            try checkAlignment(simd.memArg, width: 16)
+            try pop(.v128)
+            try pop(.i32)
+        case .loadLane(let width):
+            try requireMemory()
+            try checkAlignment(simd.memArg, width: width)
+            try checkLane(simd.lane, lanes: 16 / width)
+            try pop(.v128)
+            try pop(.i32)
+            push(.v128)
+        case .storeLane(let width):
+            try requireMemory()
+            try checkAlignment(simd.memArg, width: width)
+            try checkLane(simd.lane, lanes: 16 / width)
+            try pop(.v128)
+            try pop(.i32)
+        case .constant:
+            push(.v128)
+        case .shuffle:
+            for shift in stride(from: 0, to: 64, by: 8) {
+                try checkLane(UInt8(truncatingIfNeeded: simd.immediate.low >> UInt64(shift)), lanes: 32)
+                try checkLane(UInt8(truncatingIfNeeded: simd.immediate.high >> UInt64(shift)), lanes: 32)
+            }
+            try pop(.v128)
+            try pop(.v128)
+            push(.v128)
+        case .extractLane(let lanes, let result):
+            try checkLane(simd.lane, lanes: lanes)
+            try pop(.v128)
+            push(result)
+        case .replaceLane(let lanes, let operand):
+            try checkLane(simd.lane, lanes: lanes)
+            try pop(operand)
+            try pop(.v128)
+            push(.v128)
+        case .splat(let operand):
+            try pop(operand)
+            push(.v128)
+        case .unary:
+            try pop(.v128)
+            push(.v128)
+        case .binary:
+            try pop(.v128)
+            try pop(.v128)
+            push(.v128)
+        case .ternary:
+            try pop([.v128, .v128, .v128])
+            push(.v128)
+        case .test:
+            try pop(.v128)
+            push(.i32)
+        case .shift:
+            try pop(.i32)
+            try pop(.v128)
+            push(.v128)
+        }
+    }
+
+    func checkLane(_ lane: UInt8, lanes: Int) throws(ValidationError) {
+        guard Int(lane) < lanes else { throw fail("invalid lane index \(lane) (\(lanes) lanes)") }
     }
 
     func checkAlignment(_ memArg: MemArg, width: Int) throws(ValidationError) {
