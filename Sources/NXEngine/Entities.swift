@@ -13,7 +13,8 @@ import Darwin
 
 /// A function as the interpreter sees it.
 struct FunctionEntity {
-    /// Translated code; nil for host functions.
+    /// Translated code — or the shared `[translate]` stub until the first call; nil for host
+    /// functions.
     var code: UnsafeMutablePointer<UInt64>?
     /// Slots the frame needs: parameters, locals and the deepest operand stack.
     var frameSlots: Int

@@ -21,6 +21,8 @@ struct ExecutionContext {
     var emptyMemory: UnsafeMutablePointer<MemoryEntity>
     /// A one-word program `[exit]`: the return address of every activation's first frame.
     var exitCode: UnsafeMutablePointer<UInt64>
+    /// A one-word program `[translate]`: the code of every function not translated yet.
+    var translateStub: UnsafeMutablePointer<UInt64>
     /// Nested activations (host functions calling back into WebAssembly).
     var nesting: Int
     var maxNesting: Int
@@ -40,11 +42,13 @@ struct ExecutionContext {
         empty.initialize(to: MemoryEntity(base: reservation, byteCount: 0, maxPages: 0, declaredMax: 0, reservedBytes: 0))
         let exit = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         exit.initialize(to: Word.make(.exit))
+        let translate = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        translate.initialize(to: Word.make(.translate))
         let context = UnsafeMutablePointer<ExecutionContext>.allocate(capacity: 1)
         context.initialize(to: ExecutionContext(
             stackBase: stack, stackLimit: stack + slots, stackTop: stack,
             frameBase: frameStack, frameLimit: frameStack + frames, frameTop: frameStack,
-            emptyMemory: empty, exitCode: exit, nesting: 0, maxNesting: 64,
+            emptyMemory: empty, exitCode: exit, translateStub: translate, nesting: 0, maxNesting: 64,
             trapEntity: nil, trapFrames: [], hostError: nil, runtime: nil))
         return context
     }
@@ -55,6 +59,7 @@ struct ExecutionContext {
         context.pointee.emptyMemory.pointee.base.deallocate()
         context.pointee.emptyMemory.deallocate()
         context.pointee.exitCode.deallocate()
+        context.pointee.translateStub.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
     }

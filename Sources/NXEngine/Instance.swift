@@ -12,6 +12,12 @@ public final class Instance: @unchecked Sendable {
 
     public var module: Module { storage.module }
 
+    /// Translates every function now (normally each is translated on its first call).
+    /// Throws `TranslationError` when a function exceeds this engine's limits.
+    public func translateAll() throws {
+        for index in 0..<storage.definedCount { _ = try runtime.translate(storage, definedIndex: index) }
+    }
+
     /// The export named `name`.
     public func export(_ name: String) -> ExternalValue? {
         // Byte-wise comparison: names that differ only in Unicode normalisation are distinct.
@@ -134,9 +140,13 @@ final class InstanceStorage {
     let elementSegments: UnsafeMutablePointer<SegmentEntity>
     var elementBuffers: [UnsafeMutablePointer<UInt64>] = []
     var code: [UnsafeMutablePointer<UInt64>] = []
+    /// What translated code embeds; set once the instance's entities exist.
+    var environment: TranslationEnvironment?
+    unowned(unsafe) var runtime: Runtime
 
-    init(module: Module) {
+    init(module: Module, runtime: Runtime) {
         self.module = module
+        self.runtime = runtime
         entity = .allocate(capacity: 1)
         entity.initialize(to: InstanceEntity(memory: nil, owner: nil))
         definedCount = module.bodies.count
@@ -168,7 +178,7 @@ extension Runtime {
     /// `TranslationError`, or a `Trap` from segment initialisation or the start function; in
     /// the latter case effects on imported tables and memories remain, as the spec requires.
     public func instantiate(_ module: Module, imports: Imports = Imports()) throws -> Instance {
-        let storage = InstanceStorage(module: module)
+        let storage = InstanceStorage(module: module, runtime: self)
         try link(storage, imports)
         createFunctions(storage)
         try createTablesAndMemories(storage)
@@ -244,7 +254,7 @@ extension Runtime {
             let localSlots = body.locals.reduce(0) { $0 + Int($1.count) * $1.type.slotCount }
             let resultSlots = type.results.reduce(0) { $0 + $1.slotCount }
             (storage.defined + index).initialize(to: FunctionEntity(
-                code: nil, frameSlots: max(parameterSlots + localSlots, resultSlots), parameterSlots: parameterSlots,
+                code: context.pointee.translateStub, frameSlots: max(parameterSlots + localSlots, resultSlots), parameterSlots: parameterSlots,
                 localSlots: localSlots, resultSlots: resultSlots, signature: signatureID(type), hostIndex: -1,
                 instance: storage.entity, functionIndex: UInt32(functionIndex)))
             storage.functions.append(storage.defined + index)
@@ -318,20 +328,26 @@ extension Runtime {
 
     private func translateFunctions(_ storage: InstanceStorage) throws {
         let module = storage.module
-        let environment = TranslationEnvironment(
+        storage.environment = TranslationEnvironment(
             functions: storage.functions, importedFunctionCount: module.importedFunctionCount,
             globals: storage.globals.map(\.cell), tables: storage.tables,
             dataSegments: storage.dataSegments, elementSegments: storage.elementSegments,
             signatures: module.types.map(signatureID))
-        for index in 0..<storage.definedCount {
-            var translator = Translator(module: module, environment: environment, definedIndex: index)
-            let translated = try translator.translate(definedIndex: index)
-            let code = UnsafeMutablePointer<UInt64>.allocate(capacity: translated.code.count)
-            code.initialize(from: translated.code, count: translated.code.count)
-            storage.code.append(code)
-            storage.defined[index].code = code
-            storage.defined[index].frameSlots = max(storage.defined[index].frameSlots, translated.frameSlots)
-        }
+        guard !configuration.lazyTranslation else { return }
+        for index in 0..<storage.definedCount { _ = try translate(storage, definedIndex: index) }
+    }
+
+    /// Translates defined function `index` of an instance (once) and returns its code.
+    func translate(_ storage: InstanceStorage, definedIndex index: Int) throws -> UnsafeMutablePointer<UInt64> {
+        if let code = storage.defined[index].code, code != context.pointee.translateStub { return code }
+        var translator = Translator(module: storage.module, environment: storage.environment!, definedIndex: index)
+        let translated = try translator.translate(definedIndex: index)
+        let code = UnsafeMutablePointer<UInt64>.allocate(capacity: translated.code.count)
+        code.initialize(from: translated.code, count: translated.code.count)
+        storage.code.append(code)
+        storage.defined[index].code = code
+        storage.defined[index].frameSlots = max(storage.defined[index].frameSlots, translated.frameSlots)
+        return code
     }
 
     /// Active segments are applied in order, then dropped (spec §4.5.4 steps 13-15).

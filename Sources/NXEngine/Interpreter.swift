@@ -37,6 +37,17 @@ enum Interpreter {
             // MARK: Control
             case .exit:
                 break dispatch
+            case .translate:
+                // First call of this function: translate it (out of line) and enter its code.
+                guard let code = Runtime.translate(entity, context: context) else {
+                    trap = TrapCode.hostError
+                    break dispatch
+                }
+                if fp + entity.pointee.frameSlots > stackLimit {
+                    trap = TrapCode.callStackExhausted
+                    break dispatch
+                }
+                pc = code
             case .unreachable:
                 trap = TrapCode.unreachable
                 break dispatch

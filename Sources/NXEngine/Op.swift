@@ -14,6 +14,8 @@ enum Op: UInt16 {
     // MARK: Control
     /// Leave the interpreter loop (the return target of the outermost frame).
     case exit
+    /// The code of a function not translated yet: translate it, then continue in its code.
+    case translate
     case unreachable
     /// imm32 = offset.
     case br

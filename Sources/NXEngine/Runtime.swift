@@ -17,6 +17,9 @@ public final class Runtime {
         public var maxMemoryPages: UInt32 = MemoryType.maxPages
         /// Upper bound for any table's size in elements.
         public var maxTableElements: UInt32 = 10_000_000
+        /// Translate each function on its first call instead of at instantiation: fast start-up
+        /// for large modules. Eager translation finds translation limits up front.
+        public var lazyTranslation = true
 
         public init() {}
     }
@@ -163,6 +166,22 @@ public final class Runtime {
         let name = storage.module.displayName(ofFunction: entity.pointee.functionIndex)
         if let moduleName = storage.module.moduleName { return "\(moduleName).\(name)" }
         return name
+    }
+
+    // MARK: Translation on first call (called from the interpreter)
+
+    /// Translates a function whose code is still the stub. Returns its code, or nil after
+    /// recording the error as the pending host error.
+    @inline(never)
+    static func translate(_ entity: UnsafeMutablePointer<FunctionEntity>, context: UnsafeMutablePointer<ExecutionContext>) -> UnsafeMutablePointer<UInt64>? {
+        guard let storage = entity.pointee.instance?.pointee.owner?.takeUnretainedValue() else { return nil }
+        do {
+            return try storage.runtime.translate(storage, definedIndex: Int(entity.pointee.functionIndex) - storage.module.importedFunctionCount)
+        } catch {
+            context.pointee.hostError = error
+            context.pointee.trapEntity = entity
+            return nil
+        }
     }
 
     // MARK: Growing (called from the interpreter)

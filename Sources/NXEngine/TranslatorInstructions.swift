@@ -436,9 +436,9 @@ extension Translator {
     // MARK: Numeric
 
     mutating func translateNumeric(_ numeric: NumericOp) {
-        let signature = numeric.signature
+        let signature = numeric.operandTypes
         var op = Translator.numericOps[numeric.code]!
-        if signature.operands.count == 1 {
+        if signature.second == nil {
             // Reinterpretations are bit-preserving: they only change the entry's type.
             if op == .copy {
                 var entry = pop()
@@ -467,7 +467,7 @@ extension Translator {
             let lhsSlot = slot(of: lhs)
             let dst = pushTemp(signature.result)
             emitProducer(Word.make(immediateOp, dst, lhsSlot), immediate, dst: dst)
-            if Translator.fusable.contains(immediateOp) {
+            if Translator.fusable[immediateOp] != nil {
                 lastCompare = (code.count - 2, dst, Word.make(immediateOp, dst, lhsSlot), immediate)
             }
             return
@@ -477,7 +477,7 @@ extension Translator {
         let dst = pushTemp(signature.result)
         let word = Word.make(op, dst, lhsSlot, rhsSlot)
         emitProducer(word, dst: dst)
-        if Translator.fusable.contains(op) { lastCompare = (code.count - 1, dst, word, nil) }
+        if Translator.fusable[op] != nil { lastCompare = (code.count - 1, dst, word, nil) }
     }
 }
 
@@ -490,8 +490,8 @@ extension Translator.Entry {
 
 extension Translator {
     /// Interpreter op for each numeric instruction code; `.copy` marks reinterpretations.
-    static let numericOps: [UInt16: Op] = {
-        var table: [UInt16: Op] = [:]
+    static let numericOps: NumericOpTable = {
+        var table = NumericOpTable()
         let ordered: [Op] = [
             .i32Eqz, .i32Eq, .i32Ne, .i32LtS, .i32LtU, .i32GtS, .i32GtU, .i32LeS, .i32LeU, .i32GeS, .i32GeU,
             .i64Eqz, .i64Eq, .i64Ne, .i64LtS, .i64LtU, .i64GtS, .i64GtU, .i64LeS, .i64LeU, .i64GeS, .i64GeU,
@@ -522,7 +522,7 @@ extension Translator {
     }()
 
     /// Register-immediate forms (the immediate is the right operand).
-    static let immediateForms: [Op: Op] = [
+    static let immediateForms: OpMap = [
         .i32Add: .i32AddImm, .i32Sub: .i32AddImm, .i32Mul: .i32MulImm, .i32And: .i32AndImm, .i32Or: .i32OrImm,
         .i32Xor: .i32XorImm, .i32Shl: .i32ShlImm, .i32ShrS: .i32ShrSImm, .i32ShrU: .i32ShrUImm,
         .i32Rotl: .i32RotlImm, .i32Rotr: .i32RotrImm,
@@ -535,7 +535,7 @@ extension Translator {
     ]
 
     /// `op(a, b) == mirrored(b, a)`.
-    static let mirrored: [Op: Op] = [
+    static let mirrored: OpMap = [
         .i32Add: .i32Add, .i32Mul: .i32Mul, .i32And: .i32And, .i32Or: .i32Or, .i32Xor: .i32Xor,
         .i32Eq: .i32Eq, .i32Ne: .i32Ne, .i32LtS: .i32GtS, .i32GtS: .i32LtS, .i32LtU: .i32GtU, .i32GtU: .i32LtU,
         .i32LeS: .i32GeS, .i32GeS: .i32LeS, .i32LeU: .i32GeU, .i32GeU: .i32LeU,
@@ -545,10 +545,10 @@ extension Translator {
     ]
 
     /// i32 comparisons that fuse with a following conditional branch.
-    static let fusable: Set<Op> = [
+    static let fusable: OpMap = OpMap(keys: [
         .i32Eq, .i32Ne, .i32LtS, .i32LtU, .i32GtS, .i32GtU, .i32LeS, .i32LeU, .i32GeS, .i32GeU,
         .i32EqImm, .i32NeImm, .i32LtSImm, .i32LtUImm, .i32GtSImm, .i32GtUImm, .i32LeSImm, .i32LeUImm, .i32GeSImm, .i32GeUImm,
-    ]
+    ])
 
     /// The fused branch for a comparison, optionally negated (branch when it does not hold).
     static func fusedBranch(_ compare: Op, negate: Bool) -> Op {
@@ -556,7 +556,7 @@ extension Translator {
         return branchForCompare[condition]!
     }
 
-    static let negatedCompare: [Op: Op] = [
+    static let negatedCompare: OpMap = [
         .i32Eq: .i32Ne, .i32Ne: .i32Eq, .i32LtS: .i32GeS, .i32GeS: .i32LtS, .i32LtU: .i32GeU, .i32GeU: .i32LtU,
         .i32GtS: .i32LeS, .i32LeS: .i32GtS, .i32GtU: .i32LeU, .i32LeU: .i32GtU,
         .i32EqImm: .i32NeImm, .i32NeImm: .i32EqImm, .i32LtSImm: .i32GeSImm, .i32GeSImm: .i32LtSImm,
@@ -564,11 +564,37 @@ extension Translator {
         .i32GtUImm: .i32LeUImm, .i32LeUImm: .i32GtUImm,
     ]
 
-    static let branchForCompare: [Op: Op] = [
+    static let branchForCompare: OpMap = [
         .i32Eq: .brI32Eq, .i32Ne: .brI32Ne, .i32LtS: .brI32LtS, .i32LtU: .brI32LtU, .i32GtS: .brI32GtS,
         .i32GtU: .brI32GtU, .i32LeS: .brI32LeS, .i32LeU: .brI32LeU, .i32GeS: .brI32GeS, .i32GeU: .brI32GeU,
         .i32EqImm: .brI32EqImm, .i32NeImm: .brI32NeImm, .i32LtSImm: .brI32LtSImm, .i32LtUImm: .brI32LtUImm,
         .i32GtSImm: .brI32GtSImm, .i32GtUImm: .brI32GtUImm, .i32LeSImm: .brI32LeSImm, .i32LeUImm: .brI32LeUImm,
         .i32GeSImm: .brI32GeSImm, .i32GeUImm: .brI32GeUImm,
     ]
+}
+
+/// `Op -> Op` lookups as an array indexed by raw value: the translator consults these for
+/// every numeric instruction, and hashing dominated its profile.
+struct OpMap: ExpressibleByDictionaryLiteral {
+    private var table = [Op?](repeating: nil, count: 512)
+
+    init(dictionaryLiteral elements: (Op, Op)...) {
+        for (key, value) in elements { table[Int(key.rawValue)] = value }
+    }
+
+    /// A set: each key maps to itself.
+    init(keys: [Op]) {
+        for key in keys { table[Int(key.rawValue)] = key }
+    }
+
+    subscript(op: Op) -> Op? { table[Int(op.rawValue)] }
+}
+
+/// Numeric instruction code (see `NumericOp`) -> interpreter op.
+struct NumericOpTable {
+    private var table = [Op?](repeating: nil, count: 0x108)
+    subscript(code: UInt16) -> Op? {
+        get { table[Int(code)] }
+        set { table[Int(code)] = newValue }
+    }
 }

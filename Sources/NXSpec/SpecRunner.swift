@@ -107,7 +107,12 @@ struct ScriptSession {
     }
 
     let directory: String
-    let runtime = Runtime()
+    /// Eager translation, so that every function of the suite goes through the translator.
+    let runtime: Runtime = {
+        var configuration = Runtime.Configuration()
+        configuration.lazyTranslation = false
+        return Runtime(configuration: configuration)
+    }()
     var imports = Imports()
     var current: Instance?
     var named: [String: Instance] = [:]

@@ -258,9 +258,10 @@ public struct FunctionValidator {
         case .f32Const: push(.f32)
         case .f64Const: push(.f64)
         case .numeric(let op):
-            let signature = op.signature
-            try pop(signature.operands)
-            push(signature.result)
+            let types = op.operandTypes
+            if let second = types.second { try pop(second) }
+            try pop(types.first)
+            push(types.result)
         case .refNull(let type): push(type)
         case .refIsNull:
             if let type = try pop(), !type.isReference {

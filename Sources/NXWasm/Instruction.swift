@@ -12,7 +12,21 @@ public struct NumericOp: Hashable, Sendable, CustomStringConvertible {
         NumericOp.signatures[Int(code <= 0xC4 ? code - 0x45 : code - 0x100 + 0x80)]
     }
 
+    /// The signature without arrays: operand types (`second` is nil for unary operations) and
+    /// the result type. Validation and translation read this for every numeric instruction.
+    public var operandTypes: (first: ValueType, second: ValueType?, result: ValueType) {
+        let packed = NumericOp.packedSignatures[Int(code <= 0xC4 ? code - 0x45 : code - 0x100 + 0x80)]
+        return (ValueType(rawValue: UInt8(packed & 0xFF))!, ValueType(rawValue: UInt8((packed >> 8) & 0xFF)),
+                ValueType(rawValue: UInt8(packed >> 16))!)
+    }
+
     public var name: String { NumericOp.names[Int(code <= 0xC4 ? code - 0x45 : code - 0x100 + 0x80)] }
+
+    /// `first | second << 8 | result << 16` (second = 0 for unary operations).
+    static let packedSignatures: [UInt32] = signatures.map { signature in
+        UInt32(signature.operands[0].rawValue) | UInt32(signature.operands.count > 1 ? signature.operands[1].rawValue : 0) << 8
+            | UInt32(signature.result.rawValue) << 16
+    }
     public var description: String { name }
 
     static let signatures: [(operands: [ValueType], result: ValueType)] = {

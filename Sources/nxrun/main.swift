@@ -8,11 +8,13 @@ let usage = """
     usage: nxrun [run] MODULE.wasm [--invoke NAME [ARGS...]]
            nxrun --invoke NAME [ARGS...] MODULE.wasm
            nxrun spectest [--verbose] PATH...
+           nxrun --compile-stats MODULE.wasm
 
     Runs MODULE's exported `run` (or `_start`), or with --invoke calls export NAME with ARGS
     (parsed according to its parameter types) and prints each result as TYPE:VALUE (integers as
     unsigned bit patterns).
     `spectest` runs wast2json command lists (files or directories) and exits non-zero on any failure.
+    `--compile-stats` times decoding, validation and translation of every function, with MB/s.
     """
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
@@ -79,7 +81,37 @@ func runModule(path: String, export requested: String?, arguments: [String]) -> 
     }
 }
 
+/// Times each load phase of a module, translating every function eagerly.
+func compileStats(path: String) -> Never {
+    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+    let bytes = [UInt8](data)
+    let clock = ContinuousClock()
+    func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    do {
+        var module: Module?
+        let decode = try clock.measure { module = try ModuleDecoder.decode(bytes) }
+        let validate = try clock.measure { try ModuleValidator.validate(module!) }
+        let runtime = Runtime()
+        var instance: Instance?
+        let instantiate = try clock.measure { instance = try runtime.instantiate(module!) }
+        let translate = try clock.measure { try instance!.translateAll() }
+        let megabytes = Double(bytes.count) / 1e6
+        print("module: \(path) (\(String(format: "%.2f", megabytes)) MB, \(module!.bodies.count) functions)")
+        for (name, duration) in [("decode", decode), ("validate", validate), ("instantiate", instantiate), ("translate", translate)] {
+            print(String(format: "%@ %8.2f ms  %8.1f MB/s", name.padding(toLength: 12, withPad: " ", startingAt: 0), seconds(duration) * 1000, megabytes / seconds(duration)))
+        }
+        let total = seconds(decode + validate + instantiate + translate)
+        print(String(format: "%@ %8.2f ms  %8.1f MB/s", "total".padding(toLength: 12, withPad: " ", startingAt: 0), total * 1000, megabytes / total))
+        exit(0)
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--compile-stats", arguments.count == 2 { compileStats(path: arguments[1]) }
 if arguments.first == "spectest" { runSpecTests(Array(arguments.dropFirst())) }
 if arguments.first == "run" { arguments.removeFirst() }
 var invoke: String?
