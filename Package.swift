@@ -3,12 +3,36 @@
 // No package dependencies by design: everything above the toolchain is our own code.
 import PackageDescription
 
+#if canImport(Foundation)
+import Foundation
+#endif
+
 /// The interpreter's dispatch loop is a `switch` over an exhaustive opcode enum. These LLVM
 /// flags let tail duplication copy the dispatch sequence into every case, which turns the
 /// switch into direct threading (see ../shared/design/interpreter-dispatch.md).
 let threadedDispatch: [SwiftSetting] = [
     .unsafeFlags(["-Xllvm", "-tail-dup-pred-size=1000", "-Xllvm", "-tail-dup-succ-size=1000"]),
 ]
+
+/// Code generation for vector-heavy targets (crypto).
+///
+/// Swift compiles for baseline x86-64 (SSE2) by default; there LLVM scalarises vector rotates,
+/// the core of BLAKE3's and ChaCha20's SIMD lanes, and SHA-256 loses `rorx`/`andn`. When the
+/// build host has AVX2 and BMI1/2 (every machine kind this project runs on) we let the compiler
+/// use them; the binary then needs such a CPU, so build on the machine kind that runs it.
+/// `NX_PORTABLE=1` builds for any x86-64 (correct, slower).
+func hostVectorSettings() -> [SwiftSetting] {
+    #if arch(x86_64) && os(Linux) && canImport(Foundation)
+    if ProcessInfo.processInfo.environment["NX_PORTABLE"] == "1" { return [] }
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    guard flags.isSuperset(of: ["avx2", "bmi1", "bmi2"]) else { return [] }
+    return [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2"])]
+    #else
+    return []
+    #endif
+}
 
 let package = Package(
     name: "nx",
@@ -23,12 +47,18 @@ let package = Package(
         .target(name: "NXEngine", dependencies: ["NXWasm"], swiftSettings: threadedDispatch),
         // The spec-conformance runner (wast2json command lists), used by `nxrun spectest`.
         .target(name: "NXSpec", dependencies: ["NXEngine"]),
+        // SHA-256, BLAKE3, HMAC-SHA256, ChaCha20-Poly1305: no dependency on any other module.
+        .target(name: "NXCrypto", swiftSettings: hostVectorSettings()),
         // The command-line runner that composes everything.
         .executableTarget(name: "nxrun", dependencies: ["NXEngine", "NXSpec"]),
 
         .testTarget(name: "NXWasmTests", dependencies: ["NXWasm"]),
         .testTarget(name: "NXEngineTests", dependencies: ["NXEngine"]),
         .testTarget(name: "NXSpecTests", dependencies: ["NXSpec"]),
+        .testTarget(name: "NXCryptoTests", dependencies: ["NXCrypto"]),
+
+        // Benchmarks (run with -c release; see README).
+        .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
     ],
     swiftLanguageModes: [.v5]
 )
