@@ -12,6 +12,16 @@ public final class Instance: @unchecked Sendable {
 
     public var module: Module { storage.module }
 
+    /// The translated code of exported function `name` in readable form (for debugging and
+    /// tests of the translator). Translates the function if needed.
+    public func disassemble(_ name: String) throws -> String {
+        guard let function = function(name), let owner = function.entity.pointee.instance?.pointee.owner?.takeUnretainedValue(),
+              owner === storage else { throw CallError("no function \"\(name)\" defined by this instance") }
+        let index = Int(function.entity.pointee.functionIndex) - storage.module.importedFunctionCount
+        _ = try runtime.translate(storage, definedIndex: index)
+        return Disassembler.text(storage.code[index]!)
+    }
+
     /// Translates every function now (normally each is translated on its first call).
     /// Throws `TranslationError` when a function exceeds this engine's limits.
     public func translateAll() throws {
@@ -139,7 +149,8 @@ final class InstanceStorage {
     let dataSegments: UnsafeMutablePointer<SegmentEntity>
     let elementSegments: UnsafeMutablePointer<SegmentEntity>
     var elementBuffers: [UnsafeMutablePointer<UInt64>] = []
-    var code: [UnsafeMutablePointer<UInt64>] = []
+    /// Translated code of each defined function (index: defined function index).
+    var code: [Int: UnsafeBufferPointer<UInt64>] = [:]
     /// What translated code embeds; set once the instance's entities exist.
     var environment: TranslationEnvironment?
     unowned(unsafe) var runtime: Runtime
@@ -159,7 +170,7 @@ final class InstanceStorage {
     }
 
     deinit {
-        for buffer in code { buffer.deallocate() }
+        for buffer in code.values { buffer.deallocate() }
         for buffer in elementBuffers { buffer.deallocate() }
         defined.deallocate()
         dataSegments.deallocate()
@@ -344,7 +355,7 @@ extension Runtime {
         let translated = try translator.translate(definedIndex: index)
         let code = UnsafeMutablePointer<UInt64>.allocate(capacity: translated.code.count)
         code.initialize(from: translated.code, count: translated.code.count)
-        storage.code.append(code)
+        storage.code[index] = UnsafeBufferPointer(start: code, count: translated.code.count)
         storage.defined[index].code = code
         storage.defined[index].frameSlots = max(storage.defined[index].frameSlots, translated.frameSlots)
         return code

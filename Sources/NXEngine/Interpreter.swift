@@ -25,14 +25,15 @@ enum Interpreter {
         var memory = entry.pointee.instance.unsafelyUnwrapped.pointee.memory ?? emptyMemory
         frame.pointee = CallFrame(returnPC: context.pointee.exitCode, fp: fp, entity: entity, memory: memory)
         frame += 1
-        (fp + entry.pointee.parameterSlots).update(repeating: 0, count: entry.pointee.localSlots)
-        var memBase = memory.pointee.base
-        var memSize = memory.pointee.byteCount
+        zeroLocals(fp, entry)
         var pc = entry.pointee.code.unsafelyUnwrapped
         var trap = 0
 
         dispatch: while true {
             let w = pc.pointee
+            #if NX_PROFILE_OPS
+            OpProfile.record(Word.op(w))
+            #endif
             switch Word.op(w) {
             // MARK: Control
             case .exit:
@@ -71,7 +72,7 @@ enum Interpreter {
                 }
                 frame.pointee = CallFrame(returnPC: pc + 2, fp: fp, entity: entity, memory: memory)
                 frame += 1
-                (newFP + callee.pointee.parameterSlots).update(repeating: 0, count: callee.pointee.localSlots)
+                zeroLocals(newFP, callee)
                 fp = newFP
                 entity = callee
                 pc = callee.pointee.code.unsafelyUnwrapped
@@ -81,8 +82,6 @@ enum Interpreter {
                 if callee.pointee.isHost {
                     trap = callHost(context, callee, newFP, caller: entity, frameTop: frame)
                     if trap != 0 { break dispatch }
-                    memBase = memory.pointee.base
-                    memSize = memory.pointee.byteCount
                     pc += 2
                     continue dispatch
                 }
@@ -92,12 +91,10 @@ enum Interpreter {
                 }
                 frame.pointee = CallFrame(returnPC: pc + 2, fp: fp, entity: entity, memory: memory)
                 frame += 1
-                (newFP + callee.pointee.parameterSlots).update(repeating: 0, count: callee.pointee.localSlots)
+                zeroLocals(newFP, callee)
                 fp = newFP
                 entity = callee
                 memory = callee.pointee.instance.unsafelyUnwrapped.pointee.memory ?? emptyMemory
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
                 pc = callee.pointee.code.unsafelyUnwrapped
             case .callIndirect:
                 let table = UnsafeMutablePointer<TableEntity>(bitPattern: UInt(truncatingIfNeeded: pc[1])).unsafelyUnwrapped
@@ -120,8 +117,6 @@ enum Interpreter {
                 if callee.pointee.isHost {
                     trap = callHost(context, callee, newFP, caller: entity, frameTop: frame)
                     if trap != 0 { break dispatch }
-                    memBase = memory.pointee.base
-                    memSize = memory.pointee.byteCount
                     pc += 3
                     continue dispatch
                 }
@@ -131,12 +126,10 @@ enum Interpreter {
                 }
                 frame.pointee = CallFrame(returnPC: pc + 3, fp: fp, entity: entity, memory: memory)
                 frame += 1
-                (newFP + callee.pointee.parameterSlots).update(repeating: 0, count: callee.pointee.localSlots)
+                zeroLocals(newFP, callee)
                 fp = newFP
                 entity = callee
                 memory = callee.pointee.instance.unsafelyUnwrapped.pointee.memory ?? emptyMemory
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
                 pc = callee.pointee.code.unsafelyUnwrapped
             case .ret:
                 frame -= 1
@@ -144,8 +137,6 @@ enum Interpreter {
                 fp = frame.pointee.fp
                 entity = frame.pointee.entity
                 memory = frame.pointee.memory
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
             case .ret1:
                 fp[0] = fp[Word.a(w)]
                 frame -= 1
@@ -153,8 +144,6 @@ enum Interpreter {
                 fp = frame.pointee.fp
                 entity = frame.pointee.entity
                 memory = frame.pointee.memory
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
             case .ret128:
                 let source = Word.a(w)
                 let low = fp[source]
@@ -166,8 +155,6 @@ enum Interpreter {
                 fp = frame.pointee.fp
                 entity = frame.pointee.entity
                 memory = frame.pointee.memory
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
 
             // MARK: Fused compare and branch
             case .brI32Eq: pc += fp.u32(Word.a(w)) == fp.u32(Word.b(w)) ? pc.branchOffset : 2
@@ -248,76 +235,74 @@ enum Interpreter {
             // MARK: Memory
             case .load8S:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 1 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(bitPattern: Int64(memBase.load(fromByteOffset: Int(truncatingIfNeeded: address), as: Int8.self)))
+                if address &+ 1 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(bitPattern: Int64(memory.pointee.base.load(fromByteOffset: Int(truncatingIfNeeded: address), as: Int8.self)))
                 pc += 2
             case .load8U:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 1 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(memBase.load(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self))
+                if address &+ 1 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(memory.pointee.base.load(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self))
                 pc += 2
             case .i32Load8S:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 1 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(UInt32(bitPattern: Int32(memBase.load(fromByteOffset: Int(truncatingIfNeeded: address), as: Int8.self))))
+                if address &+ 1 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(UInt32(bitPattern: Int32(memory.pointee.base.load(fromByteOffset: Int(truncatingIfNeeded: address), as: Int8.self))))
                 pc += 2
             case .load16S:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 2 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(bitPattern: Int64((memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int16.self)))
+                if address &+ 2 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(bitPattern: Int64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int16.self)))
                 pc += 2
             case .load16U:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 2 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64((memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt16.self))
+                if address &+ 2 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt16.self))
                 pc += 2
             case .i32Load16S:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 2 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(UInt32(bitPattern: Int32((memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int16.self))))
+                if address &+ 2 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(UInt32(bitPattern: Int32((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int16.self))))
                 pc += 2
             case .load32S:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 4 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64(bitPattern: Int64((memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int32.self)))
+                if address &+ 4 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64(bitPattern: Int64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: Int32.self)))
                 pc += 2
             case .load32U:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 4 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = UInt64((memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt32.self))
+                if address &+ 4 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = UInt64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt32.self))
                 pc += 2
             case .load64:
                 let address = UInt64(fp.u32(Word.b(w))) &+ pc[1]
-                if address &+ 8 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                fp[Word.a(w)] = (memBase + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt64.self)
+                if address &+ 8 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                fp[Word.a(w)] = (memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt64.self)
                 pc += 2
             case .store8:
                 let address = UInt64(fp.u32(Word.a(w))) &+ pc[1]
-                if address &+ 1 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                memBase.storeBytes(of: UInt8(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self)
+                if address &+ 1 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                memory.pointee.base.storeBytes(of: UInt8(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self)
                 pc += 2
             case .store16:
                 let address = UInt64(fp.u32(Word.a(w))) &+ pc[1]
-                if address &+ 2 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                memBase.storeBytes(of: UInt16(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt16.self)
+                if address &+ 2 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                memory.pointee.base.storeBytes(of: UInt16(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt16.self)
                 pc += 2
             case .store32:
                 let address = UInt64(fp.u32(Word.a(w))) &+ pc[1]
-                if address &+ 4 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                memBase.storeBytes(of: UInt32(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt32.self)
+                if address &+ 4 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                memory.pointee.base.storeBytes(of: UInt32(truncatingIfNeeded: fp[Word.b(w)]), toByteOffset: Int(truncatingIfNeeded: address), as: UInt32.self)
                 pc += 2
             case .store64:
                 let address = UInt64(fp.u32(Word.a(w))) &+ pc[1]
-                if address &+ 8 > memSize { trap = TrapCode.memoryOutOfBounds; break dispatch }
-                memBase.storeBytes(of: fp[Word.b(w)], toByteOffset: Int(truncatingIfNeeded: address), as: UInt64.self)
+                if address &+ 8 > memory.pointee.byteCount { trap = TrapCode.memoryOutOfBounds; break dispatch }
+                memory.pointee.base.storeBytes(of: fp[Word.b(w)], toByteOffset: Int(truncatingIfNeeded: address), as: UInt64.self)
                 pc += 2
             case .memorySize:
-                fp[Word.a(w)] = memSize >> 16
+                fp[Word.a(w)] = memory.pointee.byteCount >> 16
                 pc += 1
             case .memoryGrow:
                 fp[Word.a(w)] = UInt64(Runtime.growMemory(memory, by: fp.u32(Word.b(w)), context: context))
-                memBase = memory.pointee.base
-                memSize = memory.pointee.byteCount
                 pc += 1
             case .memoryCopy:
                 trap = BulkOperations.memoryCopy(memory, fp.u32(Word.a(w)), fp.u32(Word.b(w)), fp.u32(Word.c(w)))
@@ -583,7 +568,7 @@ enum Interpreter {
 
             // MARK: SIMD (out of line: it must not weigh on the scalar cases' registers)
             case .simd:
-                let advance = SIMDExecutor.execute(pc, fp, memBase, memSize)
+                let advance = SIMDExecutor.execute(pc, fp, memory.pointee.base, memory.pointee.byteCount)
                 if advance < 0 {
                     trap = -advance
                     break dispatch
@@ -634,6 +619,18 @@ enum Interpreter {
 
         if trap != 0 { recordTrap(context, entity: entity, frames: frameBase + 1, top: frame) }
         return trap
+    }
+
+    /// Zeroes a callee's non-parameter locals. A plain loop: most functions have a handful of
+    /// locals, and `update(repeating:count:)` was an out-of-line call on every guest call.
+    @inline(__always)
+    static func zeroLocals(_ fp: UnsafeMutablePointer<UInt64>, _ callee: UnsafeMutablePointer<FunctionEntity>) {
+        var slot = fp + callee.pointee.parameterSlots
+        let end = slot + callee.pointee.localSlots
+        while slot < end {
+            slot.pointee = 0
+            slot += 1
+        }
     }
 
     /// Remembers the trapping function and the call stack for the error message.

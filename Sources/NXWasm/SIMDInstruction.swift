@@ -45,6 +45,11 @@ public struct SIMDInstruction: Hashable, Sendable {
 
     public var shape: SIMDShape { SIMDInstruction.shapes[Int(opcode)]! }
 
+    /// The shape of SIMD opcode `opcode`, nil if it is not an instruction.
+    public static func shape(ofOpcode opcode: UInt32) -> SIMDShape? {
+        opcode < 256 ? shapes[Int(opcode)] : nil
+    }
+
     static func decode(_ bytes: inout ByteReader, at position: Int) throws(DecodeError) -> SIMDInstruction {
         let opcode = try bytes.readVarUInt32()
         guard opcode < 256, let shape = shapes[Int(opcode)] else {

@@ -112,6 +112,17 @@ func compileStats(path: String) -> Never {
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--compile-stats", arguments.count == 2 { compileStats(path: arguments[1]) }
+if arguments.first == "--disassemble", arguments.count == 3 {
+    // Development aid: the translated code of one exported function.
+    guard let data = FileManager.default.contents(atPath: arguments[2]) else { fail("cannot read \(arguments[2])") }
+    do {
+        let instance = try Runtime().instantiate(try Runtime.load([UInt8](data)))
+        print(try instance.disassemble(arguments[1]))
+        exit(0)
+    } catch {
+        fail("\(error)")
+    }
+}
 if arguments.first == "spectest" { runSpecTests(Array(arguments.dropFirst())) }
 if arguments.first == "run" { arguments.removeFirst() }
 var invoke: String?
