@@ -26,7 +26,9 @@ enum Disassembler {
 
     static func usesImmediate32(_ op: Op) -> Bool {
         switch op {
-        case .br, .brIf, .brIfNot, .brTable, .const32, .brI64Eqz, .brI64Nez,
+        case .br, .brIf, .brIfNot, .brTable, .const32, .brI64Eqz, .brI64Nez, .retImm32,
+             .brI64EqImm, .brI64NeImm, .brI64LtSImm, .brI64LtUImm, .brI64GtSImm, .brI64GtUImm,
+             .brI64LeSImm, .brI64LeUImm, .brI64GeSImm, .brI64GeUImm,
              .brI32EqImm, .brI32NeImm, .brI32LtSImm, .brI32LtUImm, .brI32GtSImm, .brI32GtUImm,
              .brI32LeSImm, .brI32LeUImm, .brI32GeSImm, .brI32GeUImm:
             return true
@@ -42,6 +44,13 @@ enum Disassembler {
             return 2 + Int(UInt32(bitPattern: Word.imm32(code[offset])))
         case .callIndirect, .const128, .tableCopy, .tableInit:
             return 3
+        case .copy2, .load8UAdd, .i32Load8SAdd, .load16UAdd, .load32UAdd, .load64Add,
+             .load8UAddImm, .i32Load8SAddImm, .load16UAddImm, .load32UAddImm, .load64AddImm,
+             .store8Add, .store32Add, .store64Add, .store8AddImm, .store32AddImm, .store64AddImm,
+             .brI64Eq, .brI64Ne, .brI64LtS, .brI64LtU, .brI64GtS, .brI64GtU, .brI64LeS, .brI64LeU, .brI64GeS, .brI64GeU,
+             .brI64EqImm, .brI64NeImm, .brI64LtSImm, .brI64LtUImm, .brI64GtSImm, .brI64GtUImm,
+             .brI64LeSImm, .brI64LeUImm, .brI64GeSImm, .brI64GeUImm:
+            return 2
         case .call, .callImport, .const64, .select, .select128, .globalGet, .globalSet, .globalGet128, .globalSet128,
              .load8S, .load8U, .load16S, .load16U, .load32S, .load32U, .load64, .i32Load8S, .i32Load16S,
              .store8, .store16, .store32, .store64, .memoryInit, .dataDrop,

@@ -38,6 +38,8 @@ enum Op: UInt16 {
     case ret1
     /// A = src: slots 0-1 = v128 src, then return.
     case ret128
+    /// Slot 0 = imm32 (zero-extended), then return.
+    case retImm32
 
     // MARK: Fused compare and branch: branch to w1 when the i32 comparison A op B holds.
     case brI32Eq, brI32Ne, brI32LtS, brI32LtU, brI32GtS, brI32GtU, brI32LeS, brI32LeU, brI32GeS, brI32GeU
@@ -49,6 +51,8 @@ enum Op: UInt16 {
     // MARK: Moves and constants
     /// A = dst, B = src.
     case copy, copy128
+    /// Two copies in one dispatch: A = B, then C = slot w1.
+    case copy2
     /// A = dst, imm32 = value (zero-extended).
     case const32
     /// A = dst, w1 = value.
@@ -128,6 +132,22 @@ enum Op: UInt16 {
     case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U
     case i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
 
+    // MARK: Memory with the address computed in the same instruction (a fused i32.add)
+    /// Loads: A = dst, B = base, C = index, w1 = offset; address = u32(B + C) + offset.
+    case load8UAdd, i32Load8SAdd, load16UAdd, load32UAdd, load64Add
+    /// Loads: A = dst, B = base, w1 = imm (low 32 bits) | offset << 32; address = u32(B + imm) + offset.
+    case load8UAddImm, i32Load8SAddImm, load16UAddImm, load32UAddImm, load64AddImm
+    /// Stores: A = base, B = index, C = value, w1 = offset.
+    case store8Add, store32Add, store64Add
+    /// Stores: A = base, B = value, w1 = imm | offset << 32.
+    case store8AddImm, store32AddImm, store64AddImm
+
+    // MARK: Fused i64 compare and branch: branch to w1 when the comparison holds.
+    /// A = lhs, B = rhs.
+    case brI64Eq, brI64Ne, brI64LtS, brI64LtU, brI64GtS, brI64GtU, brI64LeS, brI64LeU, brI64GeS, brI64GeU
+    /// A = lhs, imm32 = rhs (sign-extended to 64 bits).
+    case brI64EqImm, brI64NeImm, brI64LtSImm, brI64LtUImm, brI64GtSImm, brI64GtUImm, brI64LeSImm, brI64LeUImm, brI64GeSImm, brI64GeUImm
+
     // MARK: SIMD
     /// A SIMD instruction executed by `SIMDExecutor`: A, B, C slots; w1 = SIMD opcode | lane << 16;
     /// then a memory offset (w2) or a 128-bit immediate (w2, w3) where the instruction has one.
@@ -177,4 +197,17 @@ enum Word {
 
     /// Slot indices are 16-bit.
     static let maxSlot = 0xFFFF
+}
+
+extension Op {
+    /// i32 comparisons, whose immediates are 32-bit (i64 immediates must fit the branch's imm32).
+    var isI32Compare: Bool {
+        switch self {
+        case .i32EqImm, .i32NeImm, .i32LtSImm, .i32LtUImm, .i32GtSImm, .i32GtUImm, .i32LeSImm, .i32LeUImm, .i32GeSImm, .i32GeUImm,
+             .i32Eq, .i32Ne, .i32LtS, .i32LtU, .i32GtS, .i32GtU, .i32LeS, .i32LeU, .i32GeS, .i32GeU, .i32Eqz:
+            return true
+        default:
+            return false
+        }
+    }
 }

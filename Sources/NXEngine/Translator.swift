@@ -84,6 +84,8 @@ struct Translator {
     /// The last emitted instruction if it wrote a single result into slot `dst` and may be
     /// retargeted (no label in between).
     var lastProducer: (position: Int, dst: Int)?
+    /// Position of the last emitted instruction if it is a single `copy` (to merge into `copy2`).
+    var lastCopy: Int?
     /// The last emitted instruction if it was a fusable comparison.
     var lastCompare: (position: Int, dst: Int, word: UInt64, imm: UInt64?)?
 
@@ -134,6 +136,7 @@ struct Translator {
         guard maxSlot <= Word.maxSlot + 1 else {
             throw failure("needs \(maxSlot) frame slots; this interpreter supports \(Word.maxSlot + 1)")
         }
+        forwardBranchesToReturns()
         return TranslatedFunction(code: code, frameSlots: maxSlot)
     }
 
@@ -144,6 +147,7 @@ struct Translator {
         code.append(word)
         lastProducer = nil
         lastCompare = nil
+        lastCopy = nil
         return code.count - 1
     }
 
@@ -153,11 +157,13 @@ struct Translator {
         for word in words { code.append(word) }
         lastProducer = (position, dst)
         lastCompare = nil
+        lastCopy = nil
     }
 
     mutating func placeLabel() {
         lastProducer = nil
         lastCompare = nil
+        lastCopy = nil
     }
 
     func slotCount(_ types: [ValueType]) -> Int { types.reduce(0) { $0 + $1.slotCount } }
@@ -191,12 +197,27 @@ struct Translator {
     mutating func move(_ entry: StackEntry, to slot: Int) {
         switch entry.entry {
         case .temp:
-            if entry.home != slot { emit(Word.make(entry.type == .v128 ? .copy128 : .copy, slot, entry.home)) }
+            if entry.home != slot { emitCopy(slot, entry.home, wide: entry.type == .v128) }
         case .local(let source):
-            if source != slot { emit(Word.make(entry.type == .v128 ? .copy128 : .copy, slot, source)) }
+            if source != slot { emitCopy(slot, source, wide: entry.type == .v128) }
         case .constant(let low, let high):
             emitConstant(low, high, type: entry.type, to: slot)
         }
+    }
+
+    /// A copy; two consecutive 64-bit copies become one `copy2`.
+    mutating func emitCopy(_ destination: Int, _ source: Int, wide: Bool) {
+        if wide {
+            emit(Word.make(.copy128, destination, source))
+            return
+        }
+        if let previous = lastCopy, previous == code.count - 1 {
+            code[previous] = Word.make(.copy2, Word.a(code[previous]), Word.b(code[previous]), destination)
+            emit(UInt64(source))
+            return
+        }
+        emit(Word.make(.copy, destination, source))
+        lastCopy = code.count - 1
     }
 
     mutating func emitConstant(_ low: UInt64, _ high: UInt64, type: ValueType, to slot: Int) {
@@ -312,7 +333,9 @@ struct Translator {
         let results = type.results
         if results.count == 1 {
             let entry = stack[stack.count - 1]
-            if case .constant = entry.entry {
+            if case .constant(let low, _) = entry.entry, results[0] != .v128, low <= UInt64(UInt32.max) {
+                emit(Word.make(.retImm32, a: 0, imm32: Int32(bitPattern: UInt32(low))))
+            } else if case .constant = entry.entry {
                 move(entry, to: 0)
                 emit(Word.make(.ret))
             } else {
@@ -347,7 +370,8 @@ struct Translator {
 
     mutating func popCondition() -> Condition {
         let entry = pop()
-        if entry.entry == .temp, let compare = lastCompare, compare.dst == entry.home {
+        if entry.entry == .temp, let compare = lastCompare, compare.dst == entry.home,
+           compare.imm.map({ Int64(bitPattern: $0) == Int64(Int32(truncatingIfNeeded: $0)) || Word.op(compare.word).isI32Compare }) ?? true {
             code.removeSubrange(compare.position...)
             lastCompare = nil
             lastProducer = nil
@@ -384,6 +408,35 @@ struct Translator {
             }
             emit(0)
             return PendingBranch(instruction: position, word: position + 1, style: .word)
+        }
+    }
+
+    /// Peephole pass: an unconditional branch to a return becomes that return, a branch to a
+    /// branch goes straight to the final target, and `copy d <- s; ret1 d` returns s directly.
+    mutating func forwardBranchesToReturns() {
+        var offset = 0
+        var previous: Int?
+        while offset < code.count {
+            let word = code[offset]
+            let op = Word.op(word)
+            if op == .br {
+                var target = offset + Int(Word.imm32(word))
+                var hops = 0
+                while Word.op(code[target]) == .br, hops < 8 {
+                    target += Int(Word.imm32(code[target]))
+                    hops += 1
+                }
+                switch Word.op(code[target]) {
+                case .ret, .ret1, .ret128, .retImm32: code[offset] = code[target]
+                default: code[offset] = Word.withImm32(word, Int32(target - offset))
+                }
+            }
+            if Word.op(code[offset]) == .ret1, let copy = previous, Word.op(code[copy]) == .copy,
+               Word.a(code[copy]) == Word.a(code[offset]) {
+                code[copy] = Word.make(.ret1, Word.b(code[copy]))
+            }
+            previous = offset
+            offset += code.withUnsafeBufferPointer { Disassembler.length(op, $0, offset) }
         }
     }
 

@@ -4,7 +4,7 @@ extension Translator {
     mutating func translate(_ instruction: Instruction) throws {
         switch instruction {
         case .unreachable:
-            emit(Word.make(.unreachable))
+            emit(Word.make(.unreachable, TrapCode.unreachable))
             markUnreachable()
         case .nop:
             break
@@ -404,7 +404,7 @@ extension Translator {
     // MARK: Memory
 
     mutating func translateLoad(_ op: MemoryAccessOp, _ memArg: MemArg) {
-        let address = popSlot()
+        let addressEntry = pop()
         let loadOp: Op = switch op.opcode {
         case 0x28, 0x2A, 0x35: .load32U      // i32.load, f32.load, i64.load32_u
         case 0x29, 0x2B: .load64
@@ -416,21 +416,75 @@ extension Translator {
         case 0x32: .load16S
         default: .load32S                      // 0x34 i64.load32_s
         }
+        let forms = Translator.addressForms[loadOp]
+        let computed = forms == nil ? nil : takeAddressComputation(addressEntry)
         let dst = pushTemp(op.valueType)
-        emitProducer(Word.make(loadOp, dst, address), UInt64(memArg.offset), dst: dst)
+        switch computed {
+        case .sum(let base, let index)?:
+            emitProducer(Word.make(forms!.sum, dst, base, index), UInt64(memArg.offset), dst: dst)
+        case .offset(let base, let immediate)?:
+            emitProducer(Word.make(forms!.offset, dst, base), immediate | UInt64(memArg.offset) << 32, dst: dst)
+        case nil:
+            emitProducer(Word.make(loadOp, dst, slot(of: addressEntry)), UInt64(memArg.offset), dst: dst)
+        }
     }
 
+    /// An address computed by the instruction just emitted, which a fused memory instruction
+    /// can compute itself (the i32.add is then removed).
+    enum AddressComputation {
+        case sum(base: Int, index: Int)
+        case offset(base: Int, immediate: UInt64)
+    }
+
+    /// If `entry` is the temp that the last instruction (`i32.add` or `i32.add` with an
+    /// immediate) just produced, removes that instruction and returns its operands.
+    mutating func takeAddressComputation(_ entry: StackEntry) -> AddressComputation? {
+        guard entry.entry == .temp, let producer = lastProducer, producer.dst == entry.home else { return nil }
+        let word = code[producer.position]
+        let computation: AddressComputation
+        switch Word.op(word) {
+        case .i32Add: computation = .sum(base: Word.b(word), index: Word.c(word))
+        case .i32AddImm: computation = .offset(base: Word.b(word), immediate: code[producer.position + 1] & 0xFFFF_FFFF)
+        default: return nil
+        }
+        code.removeSubrange(producer.position...)
+        lastProducer = nil
+        lastCompare = nil
+        return computation
+    }
+
+    /// Fused forms of loads and stores: (address = base + index, address = base + immediate).
+    static let addressForms: [Op: (sum: Op, offset: Op)] = [
+        .load8U: (.load8UAdd, .load8UAddImm), .i32Load8S: (.i32Load8SAdd, .i32Load8SAddImm),
+        .load16U: (.load16UAdd, .load16UAddImm), .load32U: (.load32UAdd, .load32UAddImm),
+        .load64: (.load64Add, .load64AddImm),
+        .store8: (.store8Add, .store8AddImm), .store32: (.store32Add, .store32AddImm), .store64: (.store64Add, .store64AddImm),
+    ]
+
     mutating func translateStore(_ op: MemoryAccessOp, _ memArg: MemArg) {
-        let value = popSlot()
-        let address = popSlot()
+        let valueEntry = pop()
+        let addressEntry = pop()
         let storeOp: Op = switch op.width {
         case 1: .store8
         case 2: .store16
         case 4: .store32
         default: .store64
         }
-        emit(Word.make(storeOp, address, value))
-        emit(UInt64(memArg.offset))
+        // A constant value would be materialised after the address computation, so only
+        // values that need no instruction allow fusing with it.
+        let computed = Translator.addressForms[storeOp] == nil || valueEntry.entry.isConstant ? nil : takeAddressComputation(addressEntry)
+        let value = slot(of: valueEntry)
+        switch computed {
+        case .sum(let base, let index)?:
+            emit(Word.make(Translator.addressForms[storeOp]!.sum, base, index, value))
+            emit(UInt64(memArg.offset))
+        case .offset(let base, let immediate)?:
+            emit(Word.make(Translator.addressForms[storeOp]!.offset, base, value))
+            emit(immediate | UInt64(memArg.offset) << 32)
+        case nil:
+            emit(Word.make(storeOp, slot(of: addressEntry), value))
+            emit(UInt64(memArg.offset))
+        }
     }
 
     // MARK: Numeric
@@ -439,7 +493,7 @@ extension Translator {
         let signature = numeric.operandTypes
         var op = Translator.numericOps[numeric.code]!
         if signature.second == nil {
-            // Reinterpretations are bit-preserving: they only change the entry's type.
+            // Reinterpretations (and i32.wrap_i64) are bit-preserving: they only change the entry's type.
             if op == .copy {
                 var entry = pop()
                 entry.type = signature.result
@@ -464,6 +518,13 @@ extension Translator {
         if case .constant(var immediate, _) = rhs.entry, let immediateOp = Translator.immediateForms[op] {
             if op == .i32Sub { immediate = UInt64(UInt32(truncatingIfNeeded: 0 &- immediate)) }
             if op == .i64Sub { immediate = 0 &- immediate }
+            if Translator.isIdentity(immediateOp, immediate) {
+                // x + 0, x | 0, x * 1, x << 0, ...: the value is the left operand itself.
+                var result = lhs
+                result.type = signature.result
+                stack.append(result)
+                return
+            }
             let lhsSlot = slot(of: lhs)
             let dst = pushTemp(signature.result)
             emitProducer(Word.make(immediateOp, dst, lhsSlot), immediate, dst: dst)
@@ -507,7 +568,8 @@ extension Translator {
             .f32Add, .f32Sub, .f32Mul, .f32Div, .f32Min, .f32Max, .f32Copysign,
             .f64Abs, .f64Neg, .f64Ceil, .f64Floor, .f64Trunc, .f64Nearest, .f64Sqrt,
             .f64Add, .f64Sub, .f64Mul, .f64Div, .f64Min, .f64Max, .f64Copysign,
-            .i32WrapI64, .i32TruncF32S, .i32TruncF32U, .i32TruncF64S, .i32TruncF64U,
+            // i32.wrap_i64 is free (.copy): i32 readers ignore a slot's upper bits.
+            .copy, .i32TruncF32S, .i32TruncF32U, .i32TruncF64S, .i32TruncF64U,
             .i64ExtendI32S, .i64ExtendI32U, .i64TruncF32S, .i64TruncF32U, .i64TruncF64S, .i64TruncF64U,
             .f32ConvertI32S, .f32ConvertI32U, .f32ConvertI64S, .f32ConvertI64U, .f32DemoteF64,
             .f64ConvertI32S, .f64ConvertI32U, .f64ConvertI64S, .f64ConvertI64U, .f64PromoteF32,
@@ -544,10 +606,27 @@ extension Translator {
         .i64LeS: .i64GeS, .i64GeS: .i64LeS, .i64LeU: .i64GeU, .i64GeU: .i64LeU,
     ]
 
-    /// i32 comparisons that fuse with a following conditional branch.
+    /// Whether `op` with right operand `immediate` returns its left operand unchanged.
+    static func isIdentity(_ op: Op, _ immediate: UInt64) -> Bool {
+        switch op {
+        case .i32AddImm, .i32OrImm, .i32XorImm: return UInt32(truncatingIfNeeded: immediate) == 0
+        case .i32ShlImm, .i32ShrSImm, .i32ShrUImm, .i32RotlImm, .i32RotrImm: return immediate & 31 == 0
+        case .i32MulImm: return UInt32(truncatingIfNeeded: immediate) == 1
+        case .i32AndImm: return UInt32(truncatingIfNeeded: immediate) == UInt32.max
+        case .i64AddImm, .i64OrImm, .i64XorImm: return immediate == 0
+        case .i64ShlImm, .i64ShrSImm, .i64ShrUImm: return immediate & 63 == 0
+        case .i64MulImm: return immediate == 1
+        case .i64AndImm: return immediate == UInt64.max
+        default: return false
+        }
+    }
+
+    /// Comparisons that fuse with a following conditional branch.
     static let fusable: OpMap = OpMap(keys: [
         .i32Eq, .i32Ne, .i32LtS, .i32LtU, .i32GtS, .i32GtU, .i32LeS, .i32LeU, .i32GeS, .i32GeU,
         .i32EqImm, .i32NeImm, .i32LtSImm, .i32LtUImm, .i32GtSImm, .i32GtUImm, .i32LeSImm, .i32LeUImm, .i32GeSImm, .i32GeUImm,
+        .i64Eq, .i64Ne, .i64LtS, .i64LtU, .i64GtS, .i64GtU, .i64LeS, .i64LeU, .i64GeS, .i64GeU,
+        .i64EqImm, .i64NeImm, .i64LtSImm, .i64LtUImm, .i64GtSImm, .i64GtUImm, .i64LeSImm, .i64LeUImm, .i64GeSImm, .i64GeUImm,
     ])
 
     /// The fused branch for a comparison, optionally negated (branch when it does not hold).
@@ -562,6 +641,11 @@ extension Translator {
         .i32EqImm: .i32NeImm, .i32NeImm: .i32EqImm, .i32LtSImm: .i32GeSImm, .i32GeSImm: .i32LtSImm,
         .i32LtUImm: .i32GeUImm, .i32GeUImm: .i32LtUImm, .i32GtSImm: .i32LeSImm, .i32LeSImm: .i32GtSImm,
         .i32GtUImm: .i32LeUImm, .i32LeUImm: .i32GtUImm,
+        .i64Eq: .i64Ne, .i64Ne: .i64Eq, .i64LtS: .i64GeS, .i64GeS: .i64LtS, .i64LtU: .i64GeU, .i64GeU: .i64LtU,
+        .i64GtS: .i64LeS, .i64LeS: .i64GtS, .i64GtU: .i64LeU, .i64LeU: .i64GtU,
+        .i64EqImm: .i64NeImm, .i64NeImm: .i64EqImm, .i64LtSImm: .i64GeSImm, .i64GeSImm: .i64LtSImm,
+        .i64LtUImm: .i64GeUImm, .i64GeUImm: .i64LtUImm, .i64GtSImm: .i64LeSImm, .i64LeSImm: .i64GtSImm,
+        .i64GtUImm: .i64LeUImm, .i64LeUImm: .i64GtUImm,
     ]
 
     static let branchForCompare: OpMap = [
@@ -570,6 +654,11 @@ extension Translator {
         .i32EqImm: .brI32EqImm, .i32NeImm: .brI32NeImm, .i32LtSImm: .brI32LtSImm, .i32LtUImm: .brI32LtUImm,
         .i32GtSImm: .brI32GtSImm, .i32GtUImm: .brI32GtUImm, .i32LeSImm: .brI32LeSImm, .i32LeUImm: .brI32LeUImm,
         .i32GeSImm: .brI32GeSImm, .i32GeUImm: .brI32GeUImm,
+        .i64Eq: .brI64Eq, .i64Ne: .brI64Ne, .i64LtS: .brI64LtS, .i64LtU: .brI64LtU, .i64GtS: .brI64GtS,
+        .i64GtU: .brI64GtU, .i64LeS: .brI64LeS, .i64LeU: .brI64LeU, .i64GeS: .brI64GeS, .i64GeU: .brI64GeU,
+        .i64EqImm: .brI64EqImm, .i64NeImm: .brI64NeImm, .i64LtSImm: .brI64LtSImm, .i64LtUImm: .brI64LtUImm,
+        .i64GtSImm: .brI64GtSImm, .i64GtUImm: .brI64GtUImm, .i64LeSImm: .brI64LeSImm, .i64LeUImm: .brI64LeUImm,
+        .i64GeSImm: .brI64GeSImm, .i64GeUImm: .brI64GeUImm,
     ]
 }
 
