@@ -35,7 +35,9 @@ struct ExecutionContext {
     var runtime: Unmanaged<Runtime>?
 
     static func allocate(slots: Int, frames: Int) -> UnsafeMutablePointer<ExecutionContext> {
-        let stack = UnsafeMutablePointer<UInt64>.allocate(capacity: slots)
+        // Slack above the limit: function entry clears four local slots without checking
+        // how many the function has (see Interpreter.zeroLocals).
+        let stack = UnsafeMutablePointer<UInt64>.allocate(capacity: slots + ExecutionContext.stackSlack)
         let frameStack = UnsafeMutablePointer<CallFrame>.allocate(capacity: frames)
         let empty = UnsafeMutablePointer<MemoryEntity>.allocate(capacity: 1)
         let reservation = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
@@ -52,6 +54,8 @@ struct ExecutionContext {
             trapEntity: nil, trapFrames: [], hostError: nil, runtime: nil))
         return context
     }
+
+    static let stackSlack = 8
 
     static func deallocate(_ context: UnsafeMutablePointer<ExecutionContext>) {
         context.pointee.stackBase.deallocate()

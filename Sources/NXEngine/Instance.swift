@@ -352,7 +352,14 @@ extension Runtime {
     func translate(_ storage: InstanceStorage, definedIndex index: Int) throws -> UnsafeMutablePointer<UInt64> {
         if let code = storage.defined[index].code, code != context.pointee.translateStub { return code }
         var translator = Translator(module: storage.module, environment: storage.environment!, definedIndex: index)
-        let translated = try translator.translate(definedIndex: index)
+        var translated = try translator.translate(definedIndex: index)
+        // Constants rematerialised inside loops: translate again with them in prologue slots.
+        let candidates = translator.hoistCandidates.prefix(Translator.maxHoistedConstants)
+        if !candidates.isEmpty {
+            var second = Translator(module: storage.module, environment: storage.environment!, definedIndex: index,
+                                    hoisting: Array(candidates))
+            translated = try second.translate(definedIndex: index)
+        }
         let code = UnsafeMutablePointer<UInt64>.allocate(capacity: translated.code.count)
         code.initialize(from: translated.code, count: translated.code.count)
         storage.code[index] = UnsafeBufferPointer(start: code, count: translated.code.count)

@@ -731,20 +731,17 @@ enum Interpreter {
         return code
     }
 
-    /// Zeroes a callee's non-parameter locals. A plain loop: most functions have a handful of
-    /// locals, and `update(repeating:count:)` was an out-of-line call on every guest call.
+    /// Zeroes a callee's non-parameter locals. The first four slots are always cleared with
+    /// two 16-byte stores, without looking at the count (the value stack keeps slack above its
+    /// limit for this, and nothing live lies above a new frame); only functions with more
+    /// locals take a branch. A count-driven loop became a memset call or a jump table.
     @inline(__always)
     static func zeroLocals(_ fp: UnsafeMutablePointer<UInt64>, _ callee: UnsafeMutablePointer<FunctionEntity>) {
         let locals = fp + callee.pointee.parameterSlots
-        // Unrolled for the common small counts: LLVM turns a plain loop into a memset call.
-        switch callee.pointee.localSlots {
-        case 0: break
-        case 1: locals[0] = 0
-        case 2: locals[0] = 0; locals[1] = 0
-        case 3: locals[0] = 0; locals[1] = 0; locals[2] = 0
-        case 4: locals[0] = 0; locals[1] = 0; locals[2] = 0; locals[3] = 0
-        default: locals.update(repeating: 0, count: callee.pointee.localSlots)
-        }
+        UnsafeMutableRawPointer(locals).storeBytes(of: SIMD2<UInt64>(), as: SIMD2<UInt64>.self)
+        UnsafeMutableRawPointer(locals + 2).storeBytes(of: SIMD2<UInt64>(), as: SIMD2<UInt64>.self)
+        let count = callee.pointee.localSlots
+        if count > 4 { (locals + 4).update(repeating: 0, count: count - 4) }
     }
 
     /// Remembers the trapping function and the call stack for the error message.

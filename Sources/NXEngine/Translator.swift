@@ -68,6 +68,8 @@ struct Translator {
 
     let module: Module
     let environment: TranslationEnvironment
+    /// Constants to give prologue-initialised slots (from a first translation's candidates).
+    let hoistedConstants: [UInt64]
     let type: FunctionType
     let functionIndex: UInt32
     var reader: InstructionReader
@@ -89,8 +91,16 @@ struct Translator {
     /// The last emitted instruction if it was a fusable comparison.
     var lastCompare: (position: Int, dst: Int, word: UInt64, imm: UInt64?)?
 
-    init(module: Module, environment: TranslationEnvironment, definedIndex: Int) {
+    /// Constants (by bit pattern) that live in frame slots written once by the function's
+    /// prologue, so that instructions inside loops read them instead of rematerialising them.
+    var constantSlots: [UInt64: Int] = [:]
+    /// Constants materialised inside loops in this translation: candidates for `constantSlots`.
+    var hoistCandidates: [UInt64] = []
+    var loopDepth = 0
+
+    init(module: Module, environment: TranslationEnvironment, definedIndex: Int, hoisting constants: [UInt64] = []) {
         self.module = module
+        self.hoistedConstants = constants
         self.environment = environment
         functionIndex = UInt32(module.importedFunctionCount + definedIndex)
         type = module.functionType(at: functionIndex)
@@ -101,6 +111,9 @@ struct Translator {
     func failure(_ message: String) -> TranslationError {
         TranslationError("function \(functionIndex) (\(module.displayName(ofFunction: functionIndex))): \(message)")
     }
+
+    /// At most this many constants are kept in prologue-initialised slots per function.
+    static let maxHoistedConstants = 32
 
     // MARK: Entry point
 
@@ -122,6 +135,14 @@ struct Translator {
                 slot += group.type.slotCount
             }
         }
+        // Hoisted constants get slots between the locals and the operand stack; the prologue
+        // writes them on every call, before the body runs.
+        for constant in hoistedConstants {
+            constantSlots[constant] = slot
+            emitConstant(constant, 0, type: .i64, to: slot)
+            slot += 1
+        }
+        placeLabel()
         tempBase = slot
         maxSlot = max(slot, type.results.reduce(0) { $0 + $1.slotCount })
         frames.append(Frame(kind: .function, parameters: [], results: type.results, height: 0, baseSlot: tempBase))
@@ -246,7 +267,11 @@ struct Translator {
         switch entry.entry {
         case .temp: return entry.home
         case .local(let slot): return slot
-        case .constant:
+        case .constant(let low, _):
+            if entry.type != .v128 {
+                if let slot = constantSlots[low] { return slot }
+                if loopDepth > 0, !hoistCandidates.contains(low) { hoistCandidates.append(low) }
+            }
             move(entry, to: entry.home)
             return entry.home
         }

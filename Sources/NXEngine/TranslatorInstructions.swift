@@ -238,7 +238,10 @@ extension Translator {
         var frame = Frame(kind: kind, parameters: signature.parameters, results: signature.results,
                           height: height, baseSlot: home(ofHeight: height))
         placeLabel()
-        if kind == .loop { frame.loopStart = code.count }
+        if kind == .loop {
+            frame.loopStart = code.count
+            loopDepth += 1
+        }
         if let condition { frame.elseBranch = emitConditionalBranch(condition, negate: true) }
         frames.append(frame)
     }
@@ -275,6 +278,7 @@ extension Translator {
 
     mutating func translateEnd() {
         let frame = frames.removeLast()
+        if frame.kind == .loop { loopDepth -= 1 }
         if frame.kind == .function {
             if !frame.unreachable {
                 frames.append(frame)
@@ -472,7 +476,7 @@ extension Translator {
         }
         // A constant value would be materialised after the address computation, so only
         // values that need no instruction allow fusing with it.
-        let computed = Translator.addressForms[storeOp] == nil || valueEntry.entry.isConstant ? nil : takeAddressComputation(addressEntry)
+        let computed = Translator.addressForms[storeOp] == nil || emitsCode(valueEntry) ? nil : takeAddressComputation(addressEntry)
         let value = slot(of: valueEntry)
         switch computed {
         case .sum(let base, let index)?:
@@ -539,6 +543,14 @@ extension Translator {
         let word = Word.make(op, dst, lhsSlot, rhsSlot)
         emitProducer(word, dst: dst)
         if Translator.fusable[op] != nil { lastCompare = (code.count - 1, dst, word, nil) }
+    }
+}
+
+extension Translator {
+    /// Whether reading `entry` as a slot emits an instruction (a constant without a slot).
+    func emitsCode(_ entry: StackEntry) -> Bool {
+        guard case .constant(let low, _) = entry.entry else { return false }
+        return entry.type == .v128 || constantSlots[low] == nil
     }
 }
 
