@@ -44,7 +44,8 @@ enum Disassembler {
             return 2 + Int(UInt32(bitPattern: Word.imm32(code[offset])))
         case .callIndirect, .const128, .tableCopy, .tableInit:
             return 3
-        case .copy2, .load8UAdd, .i32Load8SAdd, .load16UAdd, .load32UAdd, .load64Add,
+        case .load8UShl, .load32UShl, .load64Shl, .load8UShlAddImm, .load32UShlAddImm, .load64ShlAddImm,
+             .copy2, .load8UAdd, .i32Load8SAdd, .load16UAdd, .load32UAdd, .load64Add,
              .load8UAddImm, .i32Load8SAddImm, .load16UAddImm, .load32UAddImm, .load64AddImm,
              .store8Add, .store32Add, .store64Add, .store8AddImm, .store32AddImm, .store64AddImm,
              .brI64Eq, .brI64Ne, .brI64LtS, .brI64LtU, .brI64GtS, .brI64GtU, .brI64LeS, .brI64LeU, .brI64GeS, .brI64GeU,

@@ -572,6 +572,36 @@ enum Interpreter {
             case .i64TruncSatF64U: fp[pc.a] = Numerics.saturatingUInt64(fp.f64(pc.b)); pc += 1
 
             // MARK: Fused address computation and i64 compare-and-branch
+            case .load8UShl:
+                let address = UInt64(fp.u32(pc.b) &<< UInt32(pc.c)) &+ pc[1]
+                if address &+ 1 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = UInt64(memory.pointee.base.load(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self))
+                pc += 2
+            case .load8UShlAddImm:
+                let address = UInt64((fp.u32(pc.b) &<< UInt32(pc.c)) &+ UInt32(truncatingIfNeeded: pc[1])) &+ (pc[1] >> 32)
+                if address &+ 1 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = UInt64(memory.pointee.base.load(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt8.self))
+                pc += 2
+            case .load32UShl:
+                let address = UInt64(fp.u32(pc.b) &<< UInt32(pc.c)) &+ pc[1]
+                if address &+ 4 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = UInt64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt32.self))
+                pc += 2
+            case .load32UShlAddImm:
+                let address = UInt64((fp.u32(pc.b) &<< UInt32(pc.c)) &+ UInt32(truncatingIfNeeded: pc[1])) &+ (pc[1] >> 32)
+                if address &+ 4 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = UInt64((memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt32.self))
+                pc += 2
+            case .load64Shl:
+                let address = UInt64(fp.u32(pc.b) &<< UInt32(pc.c)) &+ pc[1]
+                if address &+ 8 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = (memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt64.self)
+                pc += 2
+            case .load64ShlAddImm:
+                let address = UInt64((fp.u32(pc.b) &<< UInt32(pc.c)) &+ UInt32(truncatingIfNeeded: pc[1])) &+ (pc[1] >> 32)
+                if address &+ 8 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                fp[pc.a] = (memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: UInt64.self)
+                pc += 2
             case .load8UAdd:
                 let address = UInt64(fp.u32(pc.b) &+ fp.u32(pc.c)) &+ pc[1]
                 if address &+ 1 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }

@@ -137,6 +137,11 @@ enum Op: UInt16 {
     case load8UAdd, i32Load8SAdd, load16UAdd, load32UAdd, load64Add
     /// Loads: A = dst, B = base, w1 = imm (low 32 bits) | offset << 32; address = u32(B + imm) + offset.
     case load8UAddImm, i32Load8SAddImm, load16UAddImm, load32UAddImm, load64AddImm
+    /// Loads of a scaled index: A = dst, B = index, C = shift, w1 = offset; address = u32(B << C) + offset.
+    case load8UShl, load32UShl, load64Shl
+    /// Loads of a scaled index plus a base: A = dst, B = index, C = shift, w1 = imm | offset << 32;
+    /// address = u32((B << C) + imm) + offset.
+    case load8UShlAddImm, load32UShlAddImm, load64ShlAddImm
     /// Stores: A = base, B = index, C = value, w1 = offset.
     case store8Add, store32Add, store64Add
     /// Stores: A = base, B = value, w1 = imm | offset << 32.

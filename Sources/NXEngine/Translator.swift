@@ -86,6 +86,8 @@ struct Translator {
     /// The last emitted instruction if it wrote a single result into slot `dst` and may be
     /// retargeted (no label in between).
     var lastProducer: (position: Int, dst: Int)?
+    /// Code position of the last label (a branch target): fusions never reach across it.
+    var lastLabel = 0
     /// Position of the last emitted instruction if it is a single `copy` (to merge into `copy2`).
     var lastCopy: Int?
     /// The last emitted instruction if it was a fusable comparison.
@@ -182,6 +184,7 @@ struct Translator {
     }
 
     mutating func placeLabel() {
+        lastLabel = code.count
         lastProducer = nil
         lastCompare = nil
         lastCopy = nil

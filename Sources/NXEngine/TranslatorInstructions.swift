@@ -421,13 +421,18 @@ extension Translator {
         default: .load32S                      // 0x34 i64.load32_s
         }
         let forms = Translator.addressForms[loadOp]
-        let computed = forms == nil ? nil : takeAddressComputation(addressEntry)
+        let computed = forms == nil ? nil : takeAddressComputation(addressEntry, scaledAddress: Translator.scaledForms[loadOp] != nil)
         let dst = pushTemp(op.valueType)
         switch computed {
         case .sum(let base, let index)?:
             emitProducer(Word.make(forms!.sum, dst, base, index), UInt64(memArg.offset), dst: dst)
         case .offset(let base, let immediate)?:
             emitProducer(Word.make(forms!.offset, dst, base), immediate | UInt64(memArg.offset) << 32, dst: dst)
+        case .scaled(let index, let shift)?:
+            emitProducer(Word.make(Translator.scaledForms[loadOp]!.scaled, dst, index, shift), UInt64(memArg.offset), dst: dst)
+        case .scaledOffset(let index, let shift, let immediate)?:
+            emitProducer(Word.make(Translator.scaledForms[loadOp]!.scaledOffset, dst, index, shift),
+                         immediate | UInt64(memArg.offset) << 32, dst: dst)
         case nil:
             emitProducer(Word.make(loadOp, dst, slot(of: addressEntry)), UInt64(memArg.offset), dst: dst)
         }
@@ -438,24 +443,52 @@ extension Translator {
     enum AddressComputation {
         case sum(base: Int, index: Int)
         case offset(base: Int, immediate: UInt64)
+        /// index << shift (loads only).
+        case scaled(index: Int, shift: Int)
+        /// (index << shift) + immediate (loads only).
+        case scaledOffset(index: Int, shift: Int, immediate: UInt64)
     }
 
     /// If `entry` is the temp that the last instruction (`i32.add` or `i32.add` with an
     /// immediate) just produced, removes that instruction and returns its operands.
-    mutating func takeAddressComputation(_ entry: StackEntry) -> AddressComputation? {
+    mutating func takeAddressComputation(_ entry: StackEntry, scaledAddress: Bool = false) -> AddressComputation? {
         guard entry.entry == .temp, let producer = lastProducer, producer.dst == entry.home else { return nil }
         let word = code[producer.position]
-        let computation: AddressComputation
+        var computation: AddressComputation
+        var start = producer.position
         switch Word.op(word) {
         case .i32Add: computation = .sum(base: Word.b(word), index: Word.c(word))
-        case .i32AddImm: computation = .offset(base: Word.b(word), immediate: code[producer.position + 1] & 0xFFFF_FFFF)
+        case .i32AddImm:
+            let immediate = code[producer.position + 1] & 0xFFFF_FFFF
+            computation = .offset(base: Word.b(word), immediate: immediate)
+            // (x << k) + imm: take the shift too when its result is a temp used only here.
+            if scaledAddress, let shift = previousShift(before: producer.position, into: Word.b(word)) {
+                computation = .scaledOffset(index: shift.index, shift: shift.amount, immediate: immediate)
+                start = shift.position
+            }
+        case .i32ShlImm where scaledAddress:
+            computation = .scaled(index: Word.b(word), shift: Int(code[producer.position + 1] & 31))
         default: return nil
         }
-        code.removeSubrange(producer.position...)
+        code.removeSubrange(start...)
         lastProducer = nil
         lastCompare = nil
         return computation
     }
+
+    /// The `i32.shl` by an immediate emitted just before `position` whose result is the temp
+    /// `slot` (so nothing else reads it), if any.
+    func previousShift(before position: Int, into slot: Int) -> (position: Int, index: Int, amount: Int)? {
+        guard position >= 2, slot >= tempBase, lastLabel <= position - 2 else { return nil }
+        let word = code[position - 2]
+        guard Word.op(word) == .i32ShlImm, Word.a(word) == slot else { return nil }
+        return (position - 2, Word.b(word), Int(code[position - 1] & 31))
+    }
+
+    /// Loads with a scaled index.
+    static let scaledForms: [Op: (scaled: Op, scaledOffset: Op)] = [
+        .load8U: (.load8UShl, .load8UShlAddImm), .load32U: (.load32UShl, .load32UShlAddImm), .load64: (.load64Shl, .load64ShlAddImm),
+    ]
 
     /// Fused forms of loads and stores: (address = base + index, address = base + immediate).
     static let addressForms: [Op: (sum: Op, offset: Op)] = [
@@ -485,6 +518,8 @@ extension Translator {
         case .offset(let base, let immediate)?:
             emit(Word.make(Translator.addressForms[storeOp]!.offset, base, value))
             emit(immediate | UInt64(memArg.offset) << 32)
+        case .scaled?, .scaledOffset?:
+            preconditionFailure("scaled addresses are only taken for loads")
         case nil:
             emit(Word.make(storeOp, slot(of: addressEntry), value))
             emit(UInt64(memArg.offset))

@@ -60,6 +60,51 @@ final class TranslatorTests: XCTestCase {
     }
 }
 
+/// Superinstructions must keep WebAssembly's 32-bit address arithmetic: the address operand
+/// wraps around 2^32 before the (64-bit) offset is added.
+final class FusionTests: XCTestCase {
+    func module() throws -> Instance {
+        var builder = ModuleBuilder()
+        builder.memory = (1, nil)
+        builder.data = [(4, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88])]
+        builder.function("addImm", [.i32], [.i32], I.get(0) + I.i32(8) + [0x6A] + I.load(0x28))           // load (x + 8)
+        builder.function("add", [.i32, .i32], [.i32], I.get(0) + I.get(1) + [0x6A] + I.load(0x2D, offset: 1))  // load8_u (x + y) offset 1
+        builder.function("scaled", [.i32], [.i32], I.get(0) + I.i32(2) + [0x74] + I.load(0x28, offset: 4))   // load ((x << 2)) offset 4
+        builder.function("scaledAdd", [.i32], [.i32], I.get(0) + I.i32(2) + [0x74] + I.i32(-4) + [0x6A] + I.load(0x28))
+        builder.function("store", [.i32, .i32], [.i32], I.get(0) + I.i32(16) + [0x6A] + I.get(1) + I.store(0x36)
+            + I.i32(12) + I.load(0x28, offset: 4))
+        return try builder.instantiate()
+    }
+
+    func call(_ instance: Instance, _ name: String, _ arguments: UInt32...) throws -> UInt32 {
+        guard case .i32(let value) = try instance.function(name)!.call(arguments.map { .i32($0) })[0] else { return 0 }
+        return value
+    }
+
+    func testFusedAddressesWrapAt32Bits() throws {
+        let instance = try module()
+        XCTAssertEqual(try call(instance, "addImm", 0xFFFF_FFFC), 0x4433_2211, "0xFFFFFFFC + 8 wraps to 4")
+        XCTAssertEqual(try call(instance, "add", 0xFFFF_FFFF, 5), 0x22, "(0xFFFFFFFF + 5) wraps to 4, + offset 1 = byte 5")
+        XCTAssertEqual(try call(instance, "scaled", 0x4000_0000), 0x4433_2211, "0x40000000 << 2 wraps to 0, + offset 4")
+        XCTAssertEqual(try call(instance, "scaledAdd", 2), 0x4433_2211, "(2 << 2) - 4 = 4")
+        XCTAssertEqual(trapKind { try self.call(instance, "addImm", 65530) }, .memoryOutOfBounds)
+        XCTAssertEqual(try call(instance, "store", 0, 0xDEAD_BEEF), 0xDEAD_BEEF)
+        XCTAssertEqual(trapKind { try self.call(instance, "store", 65520, 1) }, .memoryOutOfBounds)
+    }
+
+    func testFusedI64BranchesAndHoistedConstants() throws {
+        // sum = 0; i = 0; loop { sum += i * 3 (constant from a prologue slot); i += 1; br_if i != n (i64) }
+        let body = I.loop + I.get(1) + I.get(2) + I.i64(3) + [0x7E] + [0x7C] + I.set(1)
+            + I.get(2) + I.i64(1) + [0x7C] + I.tee(2) + I.get(0) + [0x52] + I.brIf(0) + I.end + I.get(1)
+        let result = try runBody([.i64], [.i64], locals: [.i64, .i64], body, [.i64(UInt64(1000))])
+        XCTAssertEqual(result, [.i64(UInt64(3 * 999 * 1000 / 2))])
+        // A large unsigned i64 compared with an immediate that does not fit 32 bits.
+        let compare = I.get(0) + I.i64(0x1_0000_0000) + [0x54] + I.if(.i64) + I.i64(1) + I.else + I.i64(2) + I.end   // i64.lt_u
+        XCTAssertEqual(try runBody([.i64], [.i64], compare, [.i64(UInt64(0xFFFF_FFFF))]), [.i64(UInt64(1))])
+        XCTAssertEqual(try runBody([.i64], [.i64], compare, [.i64(UInt64(0x1_0000_0000))]), [.i64(UInt64(2))])
+    }
+}
+
 final class CallTests: XCTestCase {
     func testRecursionAndCallStackExhaustion() throws {
         var builder = ModuleBuilder()
