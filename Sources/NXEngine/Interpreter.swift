@@ -571,6 +571,40 @@ enum Interpreter {
             case .i64TruncSatF64S: fp[pc.a] = UInt64(bitPattern: Numerics.saturatingInt64(fp.f64(pc.b))); pc += 1
             case .i64TruncSatF64U: fp[pc.a] = Numerics.saturatingUInt64(fp.f64(pc.b)); pc += 1
 
+            // MARK: Float multiply fused with the next operation
+            case .f32MulAdd:
+                let product = fp.f32(pc.b) * fp.f32(pc.c)
+                fp.setF32(pc.a, product + fp.f32(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+            case .f32MulSub:
+                let product = fp.f32(pc.b) * fp.f32(pc.c)
+                fp.setF32(pc.a, product - fp.f32(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+            case .f32MulSubFrom:
+                let product = fp.f32(pc.b) * fp.f32(pc.c)
+                fp.setF32(pc.a, fp.f32(Int(truncatingIfNeeded: pc[1])) - product)
+                pc += 2
+            case .f32MulMul:
+                let product = fp.f32(pc.b) * fp.f32(pc.c)
+                fp.setF32(pc.a, product * fp.f32(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+            case .f64MulAdd:
+                let product = fp.f64(pc.b) * fp.f64(pc.c)
+                fp.setF64(pc.a, product + fp.f64(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+            case .f64MulSub:
+                let product = fp.f64(pc.b) * fp.f64(pc.c)
+                fp.setF64(pc.a, product - fp.f64(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+            case .f64MulSubFrom:
+                let product = fp.f64(pc.b) * fp.f64(pc.c)
+                fp.setF64(pc.a, fp.f64(Int(truncatingIfNeeded: pc[1])) - product)
+                pc += 2
+            case .f64MulMul:
+                let product = fp.f64(pc.b) * fp.f64(pc.c)
+                fp.setF64(pc.a, product * fp.f64(Int(truncatingIfNeeded: pc[1])))
+                pc += 2
+
             // MARK: Fused address computation and i64 compare-and-branch
             case .load8UShl:
                 let address = UInt64(fp.u32(pc.b) &<< UInt32(pc.c)) &+ pc[1]

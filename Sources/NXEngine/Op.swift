@@ -147,6 +147,11 @@ enum Op: UInt16 {
     /// Stores: A = base, B = value, w1 = imm | offset << 32.
     case store8AddImm, store32AddImm, store64AddImm
 
+    // MARK: Float multiply fused with the next operation (two roundings, as written)
+    /// A = dst, B = x, C = y, w1 = z: MulAdd = x*y + z, MulSub = x*y - z, MulSubFrom = z - x*y,
+    /// MulMul = x*y*z.
+    case f32MulAdd, f32MulSub, f32MulSubFrom, f32MulMul, f64MulAdd, f64MulSub, f64MulSubFrom, f64MulMul
+
     // MARK: Fused i64 compare and branch: branch to w1 when the comparison holds.
     /// A = lhs, B = rhs.
     case brI64Eq, brI64Ne, brI64LtS, brI64LtU, brI64GtS, brI64GtU, brI64LeS, brI64LeU, brI64GeS, brI64GeU

@@ -490,6 +490,33 @@ extension Translator {
         .load8U: (.load8UShl, .load8UShlAddImm), .load32U: (.load32UShl, .load32UShlAddImm), .load64: (.load64Shl, .load64ShlAddImm),
     ]
 
+    /// `(x * y) op z` where x * y is the float multiply just emitted into a temp operand: the
+    /// multiply is removed and one fused instruction computes both (rounding each step).
+    mutating func fuseMultiply(_ op: Op, _ lhs: StackEntry, _ rhs: StackEntry) -> (op: Op, x: Int, y: Int, z: Int)? {
+        guard let forms = Translator.multiplyForms[op], let producer = lastProducer, lhs.entry == .temp || rhs.entry == .temp else { return nil }
+        let word = code[producer.position]
+        guard Word.op(word) == forms.multiply, lhs.home == producer.dst || rhs.home == producer.dst else { return nil }
+        let productOnLeft = lhs.entry == .temp && lhs.home == producer.dst
+        let other = productOnLeft ? rhs : lhs
+        guard !emitsCode(other) else { return nil }
+        let fused: Op
+        switch (op, productOnLeft) {
+        case (.f32Sub, false): fused = .f32MulSubFrom
+        case (.f64Sub, false): fused = .f64MulSubFrom
+        default: fused = forms.fused
+        }
+        code.removeSubrange(producer.position...)
+        lastProducer = nil
+        lastCompare = nil
+        return (fused, Word.b(word), Word.c(word), slot(of: other))
+    }
+
+    /// Operation after a multiply -> (the multiply, the fused op with the product on the left).
+    static let multiplyForms: [Op: (multiply: Op, fused: Op)] = [
+        .f32Add: (.f32Mul, .f32MulAdd), .f32Sub: (.f32Mul, .f32MulSub), .f32Mul: (.f32Mul, .f32MulMul),
+        .f64Add: (.f64Mul, .f64MulAdd), .f64Sub: (.f64Mul, .f64MulSub), .f64Mul: (.f64Mul, .f64MulMul),
+    ]
+
     /// Fused forms of loads and stores: (address = base + index, address = base + immediate).
     static let addressForms: [Op: (sum: Op, offset: Op)] = [
         .load8U: (.load8UAdd, .load8UAddImm), .i32Load8S: (.i32Load8SAdd, .i32Load8SAddImm),
@@ -570,6 +597,11 @@ extension Translator {
             if Translator.fusable[immediateOp] != nil {
                 lastCompare = (code.count - 2, dst, Word.make(immediateOp, dst, lhsSlot), immediate)
             }
+            return
+        }
+        if let fused = fuseMultiply(op, lhs, rhs) {
+            let dst = pushTemp(signature.result)
+            emitProducer(Word.make(fused.op, dst, fused.x, fused.y), UInt64(fused.z), dst: dst)
             return
         }
         let rhsSlot = slot(of: rhs)

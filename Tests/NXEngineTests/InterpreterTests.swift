@@ -1,3 +1,4 @@
+import Foundation
 import NXEngine
 import NXWasm
 import XCTest
@@ -148,6 +149,16 @@ final class FloatTests: XCTestCase {
         let unsigned64 = I.get(0) + [0xB1]  // i64.trunc_f64_u
         XCTAssertEqual(try runBody([.f64], [.i64], unsigned64, [.f64(18446744073709549568.0)]), [.i64(UInt64(18446744073709549568))])
         XCTAssertEqual(trapKind { try runBody([.f64], [.i64], unsigned64, [.f64(-1.0)]) }, .integerOverflow)
+    }
+
+    func testFusedMultiplyAddRoundsTwice() throws {
+        // x*y + z is translated into one fused instruction; it must still round the product
+        // (no FMA): (1 + 2^-30)(1 - 2^-30) rounds to 1.0, so adding -1 gives exactly 0.
+        let x = 1 + pow(2.0, -30), y = 1 - pow(2.0, -30)
+        let body = I.get(0) + I.get(1) + [0xA2] + I.get(2) + [0xA0]  // f64.mul, f64.add
+        XCTAssertEqual(try runBody([.f64, .f64, .f64], [.f64], body, [.f64(x), .f64(y), .f64(-1.0)]), [.f64(0.0)])
+        let from = I.get(2) + I.get(0) + I.get(1) + [0x94] + [0x93]  // z - x*y (f32)
+        XCTAssertEqual(try runBody([.f32, .f32, .f32], [.f32], from, [.f32(Float(3)), .f32(Float(4)), .f32(Float(20))]), [.f32(Float(8))])
     }
 
     func testConversionsRoundCorrectly() throws {
