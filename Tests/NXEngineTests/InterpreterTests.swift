@@ -1,4 +1,3 @@
-import Foundation
 import NXEngine
 import NXWasm
 import XCTest
@@ -154,7 +153,8 @@ final class FloatTests: XCTestCase {
     func testFusedMultiplyAddRoundsTwice() throws {
         // x*y + z is translated into one fused instruction; it must still round the product
         // (no FMA): (1 + 2^-30)(1 - 2^-30) rounds to 1.0, so adding -1 gives exactly 0.
-        let x = 1 + pow(2.0, -30), y = 1 - pow(2.0, -30)
+        let tiny = Double(sign: .plus, exponent: -30, significand: 1)
+        let x = 1 + tiny, y = 1 - tiny
         let body = I.get(0) + I.get(1) + [0xA2] + I.get(2) + [0xA0]  // f64.mul, f64.add
         XCTAssertEqual(try runBody([.f64, .f64, .f64], [.f64], body, [.f64(x), .f64(y), .f64(-1.0)]), [.f64(0.0)])
         let from = I.get(2) + I.get(0) + I.get(1) + [0x94] + [0x93]  // z - x*y (f32)
