@@ -49,16 +49,29 @@ let package = Package(
         .target(name: "NXSpec", dependencies: ["NXEngine"]),
         // SHA-256, BLAKE3, HMAC-SHA256, ChaCha20-Poly1305: no dependency on any other module.
         .target(name: "NXCrypto", swiftSettings: hostVectorSettings()),
+        // The log-structured key/value store: no dependency on the engine.
+        .target(name: "NXStore"),
+        // Child process of the store's crash test: writes and reports every acknowledged
+        // write until the test SIGKILLs it.
+        .executableTarget(name: "nx-store-crashwriter", dependencies: ["NXStore"]),
+        // The `nx` host API: one table of every host function, one file per family.
+        .target(name: "NXHost", dependencies: ["NXEngine", "NXStore", "NXCrypto"]),
+        // nxrun as a library (command line, module runs), so tests drive it in-process.
+        .target(name: "NXRunner", dependencies: ["NXEngine", "NXSpec", "NXHost", "NXStore"]),
         // The command-line runner that composes everything.
-        .executableTarget(name: "nxrun", dependencies: ["NXEngine", "NXSpec"]),
+        .executableTarget(name: "nxrun", dependencies: ["NXRunner"]),
 
         .testTarget(name: "NXWasmTests", dependencies: ["NXWasm"]),
         .testTarget(name: "NXEngineTests", dependencies: ["NXEngine"]),
         .testTarget(name: "NXSpecTests", dependencies: ["NXSpec"]),
         .testTarget(name: "NXCryptoTests", dependencies: ["NXCrypto"]),
+        .testTarget(name: "NXStoreTests", dependencies: ["NXStore", "nx-store-crashwriter"]),
+        .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto"]),
+        .testTarget(name: "NXRunnerTests", dependencies: ["NXRunner", "NXStore"]),
 
         // Benchmarks (run with -c release; see README).
         .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
+        .executableTarget(name: "nx-bench-store", dependencies: ["NXStore"], path: "Benchmarks/store"),
     ],
     swiftLanguageModes: [.v5]
 )
