@@ -123,57 +123,35 @@ public struct ByteReader {
     }
 
     public mutating func readVarInt32() throws(DecodeError) -> Int32 {
-        let start = offset
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            let byte = try readByte()
-            if shift == 28 {
-                if byte & 0x80 != 0 { throw error("integer representation too long", at: start) }
-                // Bits beyond the 32nd must replicate the sign bit (bit 3 of this byte).
-                let unused = byte & 0x78
-                if unused != 0 && unused != 0x78 { throw error("integer too large", at: start) }
-            }
-            result |= UInt32(byte & 0x7F) << shift
-            shift += 7
-            if byte & 0x80 == 0 {
-                if shift < 32 && byte & 0x40 != 0 { result |= ~0 << shift }
-                return Int32(bitPattern: result)
-            }
-        }
+        Int32(truncatingIfNeeded: try readSignedLEB(bits: 32))
     }
 
     public mutating func readVarInt64() throws(DecodeError) -> Int64 {
-        let start = offset
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let byte = try readByte()
-            if shift == 63 {
-                if byte & 0x80 != 0 { throw error("integer representation too long", at: start) }
-                let unused = byte & 0x7F
-                if unused != 0 && unused != 0x7F { throw error("integer too large", at: start) }
-            }
-            result |= UInt64(byte & 0x7F) << shift
-            shift += 7
-            if byte & 0x80 == 0 {
-                if shift < 64 && byte & 0x40 != 0 { result |= ~0 << shift }
-                return Int64(bitPattern: result)
-            }
-        }
+        try readSignedLEB(bits: 64)
     }
 
     /// The signed 33-bit integer of block types (spec §5.4.1).
     public mutating func readVarInt33() throws(DecodeError) -> Int64 {
+        try readSignedLEB(bits: 33)
+    }
+
+    /// A signed LEB128 integer of `bits` bits, sign-extended. At most ceil(bits / 7) bytes; in
+    /// the last one, the bits beyond `bits` must all equal the sign bit.
+    @inline(__always)
+    mutating func readSignedLEB(bits: UInt64) throws(DecodeError) -> Int64 {
         let start = offset
+        let lastShift = (bits - 1) / 7 * 7
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             let byte = try readByte()
-            if shift == 28 {
+            if shift == lastShift {
                 if byte & 0x80 != 0 { throw error("integer representation too long", at: start) }
-                let unused = byte & 0x70
-                if unused != 0 && unused != 0x70 { throw error("integer too large", at: start) }
+                // Payload bits from the sign bit (bits - 1) upwards: all zeros or all ones.
+                let significant = bits - shift
+                let signMask = UInt8(truncatingIfNeeded: (UInt64(0x7F) >> (significant - 1)) << (significant - 1))
+                let unused = byte & signMask
+                if unused != 0 && unused != signMask { throw error("integer too large", at: start) }
             }
             result |= UInt64(byte & 0x7F) << shift
             shift += 7
