@@ -42,7 +42,8 @@ private struct DecoderState {
             }
             let size = try top.readVarUInt32()
             guard Int(size) <= top.remaining else {
-                throw top.error("length out of bounds: section size \(size) exceeds the remaining \(top.remaining) bytes")
+                throw DecodeError("length out of bounds: section size \(size) exceeds the remaining \(top.remaining) bytes",
+                                  offset: top.offset, section: section)
             }
             let range = try top.readBytes(Int(size))
             if section != .custom {

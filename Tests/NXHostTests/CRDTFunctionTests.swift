@@ -1,0 +1,123 @@
+import NXEngine
+import NXHost
+import XCTest
+
+/// A minimal in-memory stand-in for the sync layer: checks the host side (argument reading,
+/// output encodings, error mapping) independently of CRDT semantics.
+final class RecordingReplication: ReplicatedState {
+    var counters: [[UInt8]: Int64] = [:]
+    var signedCounters: [[UInt8]: Int64] = [:]
+    var registers: [[UInt8]: [UInt8]] = [:]
+    var maps: [[UInt8]: [[UInt8]: [UInt8]]] = [:]
+    var sets: [[UInt8]: [[UInt8]]] = [:]
+    var lists: [[UInt8]: [(id: [UInt8], value: [UInt8])]] = [:]
+
+    func gcounterIncrement(_ key: [UInt8], by delta: UInt64) throws { counters[key, default: 0] += Int64(delta) }
+    func gcounterValue(_ key: [UInt8]) throws -> UInt64 { UInt64(counters[key] ?? 0) }
+    func pncounterAdd(_ key: [UInt8], _ delta: Int64) throws { signedCounters[key, default: 0] += delta }
+    func pncounterValue(_ key: [UInt8]) throws -> Int64 { signedCounters[key] ?? 0 }
+    func lwwSet(_ key: [UInt8], _ value: [UInt8]) throws { registers[key] = value }
+    func lwwGet(_ key: [UInt8]) throws -> [UInt8]? { registers[key] }
+    func lwwMapSet(_ key: [UInt8], field: [UInt8], value: [UInt8]) throws { maps[key, default: [:]][field] = value }
+    func lwwMapRemove(_ key: [UInt8], field: [UInt8]) throws { maps[key]?[field] = nil }
+    func lwwMapGet(_ key: [UInt8], field: [UInt8]) throws -> [UInt8]? { maps[key]?[field] }
+    func lwwMapEntries(_ key: [UInt8]) throws -> [(field: [UInt8], value: [UInt8])] {
+        (maps[key] ?? [:]).sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
+    }
+    func orsetAdd(_ key: [UInt8], _ element: [UInt8]) throws { if !(sets[key] ?? []).contains(element) { sets[key, default: []].append(element) } }
+    func orsetRemove(_ key: [UInt8], _ element: [UInt8]) throws { sets[key]?.removeAll { $0 == element } }
+    func orsetContains(_ key: [UInt8], _ element: [UInt8]) throws -> Bool { (sets[key] ?? []).contains(element) }
+    func orsetElements(_ key: [UInt8]) throws -> [[UInt8]] { (sets[key] ?? []).sorted { $0.lexicographicallyPrecedes($1) } }
+    func rgaInsert(_ key: [UInt8], after parent: [UInt8]?, value: [UInt8]) throws -> [UInt8] {
+        let id = Array("id\(lists[key]?.count ?? 0)".utf8)
+        var list = lists[key] ?? []
+        if let parent {
+            guard let index = list.firstIndex(where: { $0.id == parent }) else { throw ReplicationError.notFound }
+            list.insert((id, value), at: index + 1)
+        } else {
+            list.insert((id, value), at: 0)
+        }
+        lists[key] = list
+        return id
+    }
+    func rgaDelete(_ key: [UInt8], id: [UInt8]) throws {
+        guard lists[key]?.contains(where: { $0.id == id }) == true else { throw ReplicationError.notFound }
+        lists[key]?.removeAll { $0.id == id }
+    }
+    func rgaValues(_ key: [UInt8]) throws -> [[UInt8]] { (lists[key] ?? []).map(\.value) }
+    var nodeID: [UInt8] { Array("node-a".utf8) }
+    func peers() -> [(address: String, nodeID: [UInt8])] { [("127.0.0.1:7001", Array("node-b".utf8))] }
+}
+
+final class CRDTFunctionTests: XCTestCase {
+    func testCountersWriteLittleEndianValues() throws {
+        let host = try HostHarness(replication: RecordingReplication())
+        let key = try host.put("visits")
+        let out = try host.buffer(8)
+        XCTAssertEqual(try host.call("crdt_gcounter_inc", i32(key.0), i32(key.1), i64(300)), 0)
+        XCTAssertEqual(try host.call("crdt_gcounter_value", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), 8)
+        XCTAssertEqual(try host.read(out.0, 8), [44, 1, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(try host.call("crdt_pncounter_inc", i32(key.0), i32(key.1), i64(300)), 0)
+        XCTAssertEqual(try host.call("crdt_pncounter_dec", i32(key.0), i32(key.1), i64(301)), 0)
+        XCTAssertEqual(try host.call("crdt_pncounter_value", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), 8)
+        XCTAssertEqual(try host.read(out.0, 8), [UInt8](repeating: 0xFF, count: 8), "-1 as a little-endian i64")
+        XCTAssertEqual(try host.call("crdt_pncounter_dec", i32(key.0), i32(key.1), i64(UInt64.max)), NXCode.internal.rawValue)
+        XCTAssertEqual(try host.call("crdt_gcounter_value", i32(key.0), i32(key.1), i32(out.0), i32(7)), NXCode.bufferTooSmall.rawValue)
+    }
+
+    func testMapSetAndListEncodings() throws {
+        let replication = RecordingReplication()
+        let host = try HostHarness(replication: replication)
+        let key = try host.put("settings")
+        for (field, value) in [("theme", "dark"), ("lang", "en")] {
+            let f = try host.put(field), v = try host.put(value)
+            XCTAssertEqual(try host.call("crdt_lww_map_set", i32(key.0), i32(key.1), i32(f.0), i32(f.1), i32(v.0), i32(v.1)), 0)
+        }
+        let out = try host.buffer(128)
+        let written = try host.call("crdt_lww_map_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        // u32 count, then u32 field_len, field, u32 value_len, value (fields in order).
+        let expected: [UInt8] = [2, 0, 0, 0] + [4, 0, 0, 0] + Array("lang".utf8) + [2, 0, 0, 0] + Array("en".utf8)
+            + [5, 0, 0, 0] + Array("theme".utf8) + [4, 0, 0, 0] + Array("dark".utf8)
+        XCTAssertEqual(try host.read(out.0, Int(written)), expected)
+        let theme = try host.put("theme"), missing = try host.put("nope")
+        XCTAssertEqual(try host.call("crdt_lww_map_contains", i32(key.0), i32(key.1), i32(theme.0), i32(theme.1)), 1)
+        XCTAssertEqual(try host.call("crdt_lww_map_get", i32(key.0), i32(key.1), i32(missing.0), i32(missing.1), i32(out.0), i32(out.1)),
+                       NXCode.notFound.rawValue)
+        let tags = try host.put("tags"), blue = try host.put("blue")
+        XCTAssertEqual(try host.call("crdt_orset_add", i32(tags.0), i32(tags.1), i32(blue.0), i32(blue.1)), 0)
+        let elements = try host.call("crdt_orset_elements", i32(tags.0), i32(tags.1), i32(out.0), i32(out.1))
+        XCTAssertEqual(try host.read(out.0, Int(elements)), [1, 0, 0, 0, 4, 0, 0, 0] + Array("blue".utf8))
+    }
+
+    func testRGAInsertReturnsIdsAndUnknownParentsAreNotFound() throws {
+        let host = try HostHarness(replication: RecordingReplication())
+        let key = try host.put("comments")
+        let first = try host.put("first"), reply = try host.put("reply")
+        let id = try host.buffer(16)
+        let length = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(0), i32(0), i32(first.0), i32(first.1), i32(id.0), i32(id.1))
+        XCTAssertGreaterThan(length, 0)
+        let parent = try host.put(try host.read(id.0, Int(length)))
+        XCTAssertGreaterThan(try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(parent.0), i32(parent.1),
+                                           i32(reply.0), i32(reply.1), i32(id.0), i32(id.1)), 0)
+        let out = try host.buffer(64)
+        let written = try host.call("crdt_rga_values", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        XCTAssertEqual(try host.read(out.0, Int(written)), [2, 0, 0, 0, 5, 0, 0, 0] + Array("first".utf8) + [5, 0, 0, 0] + Array("reply".utf8))
+        let unknown = try host.put("no-such-id")
+        XCTAssertEqual(try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(unknown.0), i32(unknown.1), i32(reply.0), i32(reply.1),
+                                     i32(id.0), i32(id.1)), NXCode.notFound.rawValue)
+        XCTAssertEqual(try host.call("crdt_rga_delete", i32(key.0), i32(key.1), i32(unknown.0), i32(unknown.1)), NXCode.notFound.rawValue)
+        XCTAssertEqual(try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(0), i32(0), i32(first.0), i32(first.1), i32(id.0), i32(8)),
+                       NXCode.bufferTooSmall.rawValue, "the id buffer is checked before inserting")
+    }
+
+    func testNetIntrospection() throws {
+        let host = try HostHarness(replication: RecordingReplication())
+        let out = try host.buffer(64)
+        let length = try host.call("net_node_id", i32(out.0), i32(out.1))
+        XCTAssertEqual(try host.read(out.0, Int(length)), Array("node-a".utf8))
+        let written = try host.call("net_peers", i32(out.0), i32(out.1))
+        XCTAssertEqual(try host.read(out.0, Int(written)), [1, 0, 0, 0, 14, 0, 0, 0, 6, 0, 0, 0] + Array("127.0.0.1:7001".utf8) + Array("node-b".utf8))
+        let capabilities = try host.call("host_capabilities", i32(out.0), i32(out.1))
+        XCTAssertEqual(String(decoding: try host.read(out.0, Int(capabilities)), as: UTF8.self), "db\ntime\ncrypto\nsystem\nlog\ncrdt\nnet")
+    }
+}
