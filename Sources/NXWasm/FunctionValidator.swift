@@ -20,8 +20,16 @@ public struct FunctionValidator {
     let body: FunctionBody
     let locals: LocalTypes
     /// Operand types; `nil` is the spec's Unknown.
-    var operands: [ValueType?] = []
-    var frames: [Frame] = []
+    /// Operand types (Unknown = nil), in a buffer reused across the module's functions.
+    let operands: OperandStack
+    var frames: [Frame] = [] {
+        didSet {
+            innermostHeight = frames.last?.height ?? 0
+            innermostUnreachable = frames.last?.unreachable ?? false
+        }
+    }
+    var innermostHeight = 0
+    var innermostUnreachable = false
     var reader: InstructionReader
     var instructionOffset = 0
 
@@ -33,6 +41,8 @@ public struct FunctionValidator {
         body = module.bodies[definedIndex]
         locals = LocalTypes(parameters: type.parameters, body: body)
         reader = InstructionReader(module.bytes.reader(body.code, section: .code))
+        operands = context.operands
+        operands.count = 0
     }
 
     func fail(_ message: String) -> ValidationError {
@@ -45,15 +55,16 @@ public struct FunctionValidator {
 
     // MARK: Operand and control stacks (spec appendix)
 
-    mutating func push(_ type: ValueType?) { operands.append(type) }
+    @inline(__always) mutating func push(_ type: ValueType?) { operands.push(type) }
 
     mutating func pop() throws(ValidationError) -> ValueType? {
-        let frame = frames[frames.count - 1]
-        if operands.count == frame.height {
-            if frame.unreachable { return nil }
+        // The innermost frame's height and reachability are cached: reading them from
+        // `frames` would copy the frame (and retain its type arrays) on every pop.
+        if operands.count == innermostHeight {
+            if innermostUnreachable { return nil }
             throw fail("type mismatch: operand stack underflow")
         }
-        return operands.removeLast()
+        return operands.pop()
     }
 
     @discardableResult
@@ -66,7 +77,7 @@ public struct FunctionValidator {
         return actual
     }
 
-    mutating func push(_ types: [ValueType]) { for type in types { operands.append(type) } }
+    mutating func push(_ types: [ValueType]) { for type in types { operands.push(type) } }
 
     mutating func pop(_ types: [ValueType]) throws(ValidationError) {
         for type in types.reversed() { try pop(type) }
@@ -88,7 +99,7 @@ public struct FunctionValidator {
     }
 
     mutating func markUnreachable() {
-        operands.removeSubrange(frames[frames.count - 1].height...)
+        operands.count = frames[frames.count - 1].height
         frames[frames.count - 1].unreachable = true
     }
 
@@ -447,4 +458,39 @@ extension ValueType {
     static let singletons: [ValueType: [ValueType]] = [
         .i32: [.i32], .i64: [.i64], .f32: [.f32], .f64: [.f64], .v128: [.v128], .funcref: [.funcref], .externref: [.externref],
     ]
+}
+
+/// A growable stack of operand types (nil is Unknown) over raw memory: validation pushes and
+/// pops for almost every instruction, and Array's uniqueness checks dominated.
+final class OperandStack {
+    private var storage: UnsafeMutablePointer<ValueType?>
+    private var capacity: Int
+    var count = 0
+
+    init() {
+        capacity = 256
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always) func push(_ type: ValueType?) {
+        if count == capacity { grow() }
+        storage[count] = type
+        count += 1
+    }
+
+    /// The top type; the caller checks the stack is not empty.
+    @inline(__always) func pop() -> ValueType? {
+        count -= 1
+        return storage[count]
+    }
+
+    private func grow() {
+        let larger = UnsafeMutablePointer<ValueType?>.allocate(capacity: capacity * 2)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity *= 2
+    }
 }

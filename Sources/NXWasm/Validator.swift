@@ -37,6 +37,8 @@ public final class ValidationContext {
     public let module: Module
     /// Functions that may be referenced by `ref.func` in function bodies (spec's C.refs).
     let declaredReferences: Set<UInt32>
+    /// Scratch operand stack shared by the validation of each function.
+    let operands = OperandStack()
 
     init(module: Module) {
         self.module = module
