@@ -69,7 +69,7 @@ struct Translator {
     let module: Module
     let environment: TranslationEnvironment
     /// Constants to give prologue-initialised slots (from a first translation's candidates).
-    let hoistedConstants: [UInt64]
+    let hoistedConstants: [HoistedConstant]
     let type: FunctionType
     let functionIndex: UInt32
     var reader: InstructionReader
@@ -95,12 +95,12 @@ struct Translator {
 
     /// Constants (by bit pattern) that live in frame slots written once by the function's
     /// prologue, so that instructions inside loops read them instead of rematerialising them.
-    var constantSlots: [UInt64: Int] = [:]
+    var constantSlots: [HoistedConstant: Int] = [:]
     /// Constants materialised inside loops in this translation: candidates for `constantSlots`.
-    var hoistCandidates: [UInt64] = []
+    var hoistCandidates: [HoistedConstant] = []
     var loopDepth = 0
 
-    init(module: Module, environment: TranslationEnvironment, definedIndex: Int, hoisting constants: [UInt64] = []) {
+    init(module: Module, environment: TranslationEnvironment, definedIndex: Int, hoisting constants: [HoistedConstant] = []) {
         self.module = module
         self.hoistedConstants = constants
         self.environment = environment
@@ -141,8 +141,8 @@ struct Translator {
         // writes them on every call, before the body runs.
         for constant in hoistedConstants {
             constantSlots[constant] = slot
-            emitConstant(constant, 0, type: .i64, to: slot)
-            slot += 1
+            emitConstant(constant.low, constant.high, type: constant.wide ? .v128 : .i64, to: slot)
+            slot += constant.wide ? 2 : 1
         }
         placeLabel()
         tempBase = slot
@@ -270,11 +270,10 @@ struct Translator {
         switch entry.entry {
         case .temp: return entry.home
         case .local(let slot): return slot
-        case .constant(let low, _):
-            if entry.type != .v128 {
-                if let slot = constantSlots[low] { return slot }
-                if loopDepth > 0, !hoistCandidates.contains(low) { hoistCandidates.append(low) }
-            }
+        case .constant(let low, let high):
+            let constant = HoistedConstant(low: low, high: high, wide: entry.type == .v128)
+            if let slot = constantSlots[constant] { return slot }
+            if loopDepth > 0, !hoistCandidates.contains(constant) { hoistCandidates.append(constant) }
             move(entry, to: entry.home)
             return entry.home
         }
@@ -482,4 +481,11 @@ struct Translator {
             break
         }
     }
+}
+
+/// A constant kept in a prologue-initialised frame slot (two slots for a v128).
+struct HoistedConstant: Hashable {
+    var low: UInt64
+    var high: UInt64
+    var wide: Bool
 }

@@ -616,8 +616,8 @@ extension Translator {
 extension Translator {
     /// Whether reading `entry` as a slot emits an instruction (a constant without a slot).
     func emitsCode(_ entry: StackEntry) -> Bool {
-        guard case .constant(let low, _) = entry.entry else { return false }
-        return entry.type == .v128 || constantSlots[low] == nil
+        guard case .constant(let low, let high) = entry.entry else { return false }
+        return constantSlots[HoistedConstant(low: low, high: high, wide: entry.type == .v128)] == nil
     }
 }
 
