@@ -44,7 +44,8 @@ enum Disassembler {
             return 2 + Int(UInt32(bitPattern: Word.imm32(code[offset])))
         case .callIndirect, .const128, .tableCopy, .tableInit:
             return 3
-        case .f32MulAdd, .f32MulSub, .f32MulSubFrom, .f32MulMul, .f64MulAdd, .f64MulSub, .f64MulSubFrom, .f64MulMul,
+        case .v128Load, .v128Store,
+             .f32MulAdd, .f32MulSub, .f32MulSubFrom, .f32MulMul, .f64MulAdd, .f64MulSub, .f64MulSubFrom, .f64MulMul,
              .load8UShl, .load32UShl, .load64Shl, .load8UShlAddImm, .load32UShlAddImm, .load64ShlAddImm,
              .copy2, .load8UAdd, .i32Load8SAdd, .load16UAdd, .load32UAdd, .load64Add,
              .load8UAddImm, .i32Load8SAddImm, .load16UAddImm, .load32UAddImm, .load64AddImm,

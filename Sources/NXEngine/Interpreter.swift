@@ -737,6 +737,60 @@ enum Interpreter {
             case .brI64GeU: if fp[pc.a] >= fp[pc.b] { pc += pc.branchOffset } else { pc += 2 }
             case .brI64GeUImm: if fp[pc.a] >= UInt64(bitPattern: Int64(pc.imm)) { pc += pc.branchOffset } else { pc += 2 }
 
+            // MARK: Common SIMD instructions, inline
+            case .v128And:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U64.self) & SIMDExecutor.get(fp, pc.c, SIMDExecutor.U64.self))
+                pc += 1
+            case .v128Or:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U64.self) | SIMDExecutor.get(fp, pc.c, SIMDExecutor.U64.self))
+                pc += 1
+            case .v128Xor:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U64.self) ^ SIMDExecutor.get(fp, pc.c, SIMDExecutor.U64.self))
+                pc += 1
+            case .i8x16Add:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U8.self) &+ SIMDExecutor.get(fp, pc.c, SIMDExecutor.U8.self))
+                pc += 1
+            case .i8x16Sub:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U8.self) &- SIMDExecutor.get(fp, pc.c, SIMDExecutor.U8.self))
+                pc += 1
+            case .i16x8Add:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U16.self) &+ SIMDExecutor.get(fp, pc.c, SIMDExecutor.U16.self))
+                pc += 1
+            case .i16x8Mul:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U16.self) &* SIMDExecutor.get(fp, pc.c, SIMDExecutor.U16.self))
+                pc += 1
+            case .i32x4Add:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U32.self) &+ SIMDExecutor.get(fp, pc.c, SIMDExecutor.U32.self))
+                pc += 1
+            case .i32x4Mul:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.U32.self) &* SIMDExecutor.get(fp, pc.c, SIMDExecutor.U32.self))
+                pc += 1
+            case .f32x4Add:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.F32.self) + SIMDExecutor.get(fp, pc.c, SIMDExecutor.F32.self))
+                pc += 1
+            case .f32x4Sub:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.F32.self) - SIMDExecutor.get(fp, pc.c, SIMDExecutor.F32.self))
+                pc += 1
+            case .f32x4Mul:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.F32.self) * SIMDExecutor.get(fp, pc.c, SIMDExecutor.F32.self))
+                pc += 1
+            case .f64x2Add:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.F64.self) + SIMDExecutor.get(fp, pc.c, SIMDExecutor.F64.self))
+                pc += 1
+            case .f64x2Mul:
+                SIMDExecutor.put(fp, pc.a, SIMDExecutor.get(fp, pc.b, SIMDExecutor.F64.self) * SIMDExecutor.get(fp, pc.c, SIMDExecutor.F64.self))
+                pc += 1
+            case .v128Load:
+                let address = UInt64(fp.u32(pc.b)) &+ pc[1]
+                if address &+ 16 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                SIMDExecutor.put(fp, pc.a, (memory.pointee.base + Int(truncatingIfNeeded: address)).loadUnaligned(as: SIMDExecutor.U64.self))
+                pc += 2
+            case .v128Store:
+                let address = UInt64(fp.u32(pc.a)) &+ pc[1]
+                if address &+ 16 > memory.pointee.byteCount { return trapped(context, TrapCode.memoryOutOfBounds, entity, frameBase, frame) }
+                (memory.pointee.base + Int(truncatingIfNeeded: address)).storeBytes(of: SIMDExecutor.get(fp, pc.b, SIMDExecutor.U64.self), as: SIMDExecutor.U64.self)
+                pc += 2
+
             // MARK: SIMD (out of line: it must not weigh on the scalar cases' registers)
             case .simd:
                 let advance = SIMDExecutor.execute(pc, fp, memory.pointee.base, memory.pointee.byteCount)

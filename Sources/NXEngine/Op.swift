@@ -163,6 +163,13 @@ enum Op: UInt16 {
     /// then a memory offset (w2) or a 128-bit immediate (w2, w3) where the instruction has one.
     case simd
 
+    /// The most common SIMD instructions, dispatched directly (no out-of-line call):
+    /// loads A = dst, B = address; stores A = address, B = value; w1 = offset.
+    case v128Load, v128Store
+    /// A = dst, B = lhs, C = rhs.
+    case v128And, v128Or, v128Xor, i8x16Add, i8x16Sub, i16x8Add, i16x8Mul, i32x4Add, i32x4Mul,
+         f32x4Add, f32x4Sub, f32x4Mul, f64x2Add, f64x2Mul
+
     // MARK: Binary operations with an immediate right operand: A = dst, B = lhs, w1 = imm.
     case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm, i32RotlImm, i32RotrImm
     case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm

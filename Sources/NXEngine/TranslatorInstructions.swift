@@ -128,6 +128,26 @@ extension Translator {
     /// 128-bit immediate where the instruction has one.
     mutating func translateSIMD(_ simd: SIMDInstruction) {
         let header = UInt64(simd.opcode) | UInt64(simd.lane) << 16
+        if let direct = Translator.directSIMD[simd.opcode] {
+            switch simd.shape {
+            case .load:
+                let address = popSlot()
+                let dst = pushTemp(.v128)
+                emit(Word.make(direct, dst, address))
+                emit(UInt64(simd.memArg.offset))
+            case .store:
+                let value = popSlot()
+                let address = popSlot()
+                emit(Word.make(direct, address, value))
+                emit(UInt64(simd.memArg.offset))
+            default:
+                let second = popSlot()
+                let first = popSlot()
+                let dst = pushTemp(.v128)
+                emit(Word.make(direct, dst, first, second))
+            }
+            return
+        }
         switch simd.shape {
         case .constant:
             push(.v128, .constant(simd.immediate.low, simd.immediate.high))
@@ -510,6 +530,13 @@ extension Translator {
         lastCompare = nil
         return (fused, Word.b(word), Word.c(word), slot(of: other))
     }
+
+    /// SIMD opcodes with their own interpreter instruction (the rest go through `Op.simd`).
+    static let directSIMD: [UInt32: Op] = [
+        0: .v128Load, 11: .v128Store, 78: .v128And, 80: .v128Or, 81: .v128Xor, 110: .i8x16Add, 113: .i8x16Sub,
+        142: .i16x8Add, 149: .i16x8Mul, 174: .i32x4Add, 181: .i32x4Mul, 228: .f32x4Add, 229: .f32x4Sub, 230: .f32x4Mul,
+        240: .f64x2Add, 242: .f64x2Mul,
+    ]
 
     /// Operation after a multiply -> (the multiply, the fused op with the product on the left).
     static let multiplyForms: [Op: (multiply: Op, fused: Op)] = [
