@@ -54,6 +54,9 @@ let package = Package(
         // Child process of the store's crash test: writes and reports every acknowledged
         // write until the test SIGKILLs it.
         .executableTarget(name: "nx-store-crashwriter", dependencies: ["NXStore"]),
+        // UDP transport: wire format, fragmentation, keyed-BLAKE3 authentication, replay
+        // protection, optional encryption, SWIM membership.
+        .target(name: "NXNet", dependencies: ["NXCrypto"]),
         // The `nx` host API: one table of every host function, one file per family.
         .target(name: "NXHost", dependencies: ["NXEngine", "NXStore", "NXCrypto"]),
         // nxrun as a library (command line, module runs), so tests drive it in-process.
@@ -66,12 +69,14 @@ let package = Package(
         .testTarget(name: "NXSpecTests", dependencies: ["NXSpec"]),
         .testTarget(name: "NXCryptoTests", dependencies: ["NXCrypto"]),
         .testTarget(name: "NXStoreTests", dependencies: ["NXStore", "nx-store-crashwriter"]),
+        .testTarget(name: "NXNetTests", dependencies: ["NXNet", "NXCrypto"]),
         .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto"]),
         .testTarget(name: "NXRunnerTests", dependencies: ["NXRunner", "NXStore"]),
 
         // Benchmarks (run with -c release; see README).
         .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
         .executableTarget(name: "nx-bench-store", dependencies: ["NXStore"], path: "Benchmarks/store"),
+        .executableTarget(name: "nx-bench-net", dependencies: ["NXNet"], path: "Benchmarks/net"),
     ],
     swiftLanguageModes: [.v5]
 )
