@@ -57,8 +57,11 @@ let package = Package(
         // UDP transport: wire format, fragmentation, keyed-BLAKE3 authentication, replay
         // protection, optional encryption, SWIM membership.
         .target(name: "NXNet", dependencies: ["NXCrypto"]),
+        // Replicated state: the six CRDTs, a durable op log, and a transport-independent sync
+        // engine (digest anti-entropy, causal buffering, state transfer).
+        .target(name: "NXSync", dependencies: ["NXStore", "NXCrypto"]),
         // The `nx` host API: one table of every host function, one file per family.
-        .target(name: "NXHost", dependencies: ["NXEngine", "NXStore", "NXCrypto"]),
+        .target(name: "NXHost", dependencies: ["NXEngine", "NXStore", "NXCrypto", "NXSync"]),
         // nxrun as a library (command line, module runs), so tests drive it in-process.
         .target(name: "NXRunner", dependencies: ["NXEngine", "NXSpec", "NXHost", "NXStore"]),
         // The command-line runner that composes everything.
@@ -70,13 +73,15 @@ let package = Package(
         .testTarget(name: "NXCryptoTests", dependencies: ["NXCrypto"]),
         .testTarget(name: "NXStoreTests", dependencies: ["NXStore", "nx-store-crashwriter"]),
         .testTarget(name: "NXNetTests", dependencies: ["NXNet", "NXCrypto"]),
-        .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto"]),
+        .testTarget(name: "NXSyncTests", dependencies: ["NXSync", "NXStore", "NXCrypto"]),
+        .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto", "NXSync"]),
         .testTarget(name: "NXRunnerTests", dependencies: ["NXRunner", "NXStore"]),
 
         // Benchmarks (run with -c release; see README).
         .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
         .executableTarget(name: "nx-bench-store", dependencies: ["NXStore"], path: "Benchmarks/store"),
         .executableTarget(name: "nx-bench-net", dependencies: ["NXNet"], path: "Benchmarks/net"),
+        .executableTarget(name: "nx-bench-sync", dependencies: ["NXSync", "NXStore"], path: "Benchmarks/sync"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import NXEngine
+import NXSync
 
 /// The CRDT family: replicated state. Every function returns ERR_SYNC_DISABLED when the
 /// runtime runs without sync. Keys are at most 1 KiB, values 1 MiB.
@@ -29,7 +30,7 @@ enum CRDTFunctions {
             call.setResult(try body())
         } catch let trap as Trap {
             throw trap
-        } catch ReplicationError.notFound {
+        } catch ReplicationLookupError.notFound {
             call.setResult(NXCode.notFound.rawValue)
         } catch {
             context.logger.log(.error, module: context.moduleID, "\(function): \(error) (ERR_INTERNAL)")

@@ -1,4 +1,5 @@
 import NXStore
+import NXSync
 
 #if canImport(Glibc)
 import Glibc
@@ -104,11 +105,9 @@ public protocol ReplicatedState: AnyObject {
     func peers() -> [(address: String, nodeID: [UInt8])]
 }
 
-/// An error of the replicated state that the host maps to a return code (e.g. an unknown
-/// RGA parent id is ERR_NOT_FOUND).
-public enum ReplicationError: Error {
-    case notFound
-}
+/// The sync layer's engine is the replicated state the host functions use. (Unknown RGA
+/// ids surface as `ReplicationLookupError.notFound`, which the host maps to ERR_NOT_FOUND.)
+extension ReplicationEngine: ReplicatedState {}
 
 /// A host-side failure with a message (mapped to ERR_INTERNAL and logged).
 public struct HostError: Error, CustomStringConvertible {

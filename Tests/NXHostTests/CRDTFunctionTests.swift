@@ -1,5 +1,6 @@
 import NXEngine
 import NXHost
+import NXSync
 import XCTest
 
 /// A minimal in-memory stand-in for the sync layer: checks the host side (argument reading,
@@ -32,7 +33,7 @@ final class RecordingReplication: ReplicatedState {
         let id = Array("id\(lists[key]?.count ?? 0)".utf8)
         var list = lists[key] ?? []
         if let parent {
-            guard let index = list.firstIndex(where: { $0.id == parent }) else { throw ReplicationError.notFound }
+            guard let index = list.firstIndex(where: { $0.id == parent }) else { throw ReplicationLookupError.notFound }
             list.insert((id, value), at: index + 1)
         } else {
             list.insert((id, value), at: 0)
@@ -41,7 +42,7 @@ final class RecordingReplication: ReplicatedState {
         return id
     }
     func rgaDelete(_ key: [UInt8], id: [UInt8]) throws {
-        guard lists[key]?.contains(where: { $0.id == id }) == true else { throw ReplicationError.notFound }
+        guard lists[key]?.contains(where: { $0.id == id }) == true else { throw ReplicationLookupError.notFound }
         lists[key]?.removeAll { $0.id == id }
     }
     func rgaValues(_ key: [UInt8]) throws -> [[UInt8]] { (lists[key] ?? []).map(\.value) }
@@ -119,5 +120,51 @@ final class CRDTFunctionTests: XCTestCase {
         XCTAssertEqual(try host.read(out.0, Int(written)), [1, 0, 0, 0, 14, 0, 0, 0, 6, 0, 0, 0] + Array("127.0.0.1:7001".utf8) + Array("node-b".utf8))
         let capabilities = try host.call("host_capabilities", i32(out.0), i32(out.1))
         XCTAssertEqual(String(decoding: try host.read(out.0, Int(capabilities)), as: UTF8.self), "db\ntime\ncrypto\nsystem\nlog\ncrdt\nnet")
+    }
+}
+
+/// The CRDT host functions against the real replication engine, persisted in the module's store.
+final class EngineBackedCRDTTests: XCTestCase {
+    func testHostFunctionsDriveTheEngineAndPersist() throws {
+        let probe = try HostHarness()
+        let engine = try ReplicationEngine(store: probe.store)
+        probe.context.replication = engine
+        let host = probe
+        let key = try host.put("comments:doc-1")
+        let first = try host.put("first"), second = try host.put("second"), reply = try host.put("reply")
+        let id = try host.buffer(16)
+        let firstLength = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(0), i32(0), i32(first.0), i32(first.1), i32(id.0), i32(id.1))
+        XCTAssertEqual(firstLength, 16)
+        let firstID = try host.put(try host.read(id.0, 16))
+        _ = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(firstID.0), i32(firstID.1), i32(second.0), i32(second.1), i32(id.0), i32(id.1))
+        _ = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(firstID.0), i32(firstID.1), i32(reply.0), i32(reply.1), i32(id.0), i32(id.1))
+        XCTAssertEqual(try engine.rgaValues(Array("comments:doc-1".utf8)).map { String(decoding: $0, as: UTF8.self) },
+                       ["first", "reply", "second"], "inserting after X lands right after X (newest first)")
+        XCTAssertEqual(try host.call("crdt_rga_delete", i32(key.0), i32(key.1), i32(firstID.0), i32(firstID.1)), 0)
+        XCTAssertEqual(try engine.rgaValues(Array("comments:doc-1".utf8)).map { String(decoding: $0, as: UTF8.self) },
+                       ["reply", "second"], "a deleted element keeps its children visible")
+
+        let tags = try host.put("tags:item-1"), blue = try host.put("blue")
+        XCTAssertEqual(try host.call("crdt_orset_add", i32(tags.0), i32(tags.1), i32(blue.0), i32(blue.1)), 0)
+        XCTAssertEqual(try host.call("crdt_orset_contains", i32(tags.0), i32(tags.1), i32(blue.0), i32(blue.1)), 1)
+        XCTAssertEqual(try host.call("crdt_orset_remove", i32(tags.0), i32(tags.1), i32(blue.0), i32(blue.1)), 0)
+        XCTAssertEqual(try host.call("crdt_orset_contains", i32(tags.0), i32(tags.1), i32(blue.0), i32(blue.1)), 0)
+
+        let status = try host.put("status:user-1"), online = try host.put("online"), away = try host.put("away")
+        _ = try host.call("crdt_lww_set", i32(status.0), i32(status.1), i32(online.0), i32(online.1))
+        _ = try host.call("crdt_lww_set", i32(status.0), i32(status.1), i32(away.0), i32(away.1))
+        let out = try host.buffer(16)
+        XCTAssertEqual(try host.call("crdt_lww_get", i32(status.0), i32(status.1), i32(out.0), i32(out.1)), 4)
+        XCTAssertEqual(try host.read(out.0, 4), Array("away".utf8), "a later local write wins even within one millisecond")
+
+        let idLength = try host.call("net_node_id", i32(out.0), i32(16))
+        XCTAssertEqual(idLength, NXCode.bufferTooSmall.rawValue, "the node id is 32 hex characters")
+        let wide = try host.buffer(32)
+        XCTAssertEqual(try host.call("net_node_id", i32(wide.0), i32(wide.1)), 32)
+        XCTAssertEqual(try host.read(wide.0, 32), engine.nodeID)
+        // The engine's state lives in the module's store, under the reserved namespace.
+        let keys = try host.store.keys(prefix: Array("__nx/".utf8), limit: 1000)
+        XCTAssertFalse(keys.isEmpty)
+        XCTAssertEqual(try ReplicationEngine(store: host.store).rgaValues(Array("comments:doc-1".utf8)).count, 2, "state reloads from the store")
     }
 }
