@@ -62,8 +62,10 @@ let package = Package(
         .target(name: "NXSync", dependencies: ["NXStore", "NXCrypto"]),
         // The `nx` host API: one table of every host function, one file per family.
         .target(name: "NXHost", dependencies: ["NXEngine", "NXStore", "NXCrypto", "NXSync"]),
+        // A cluster node: the sync engine on the UDP transport, driven by one serial queue.
+        .target(name: "NXCluster", dependencies: ["NXSync", "NXNet", "NXStore"]),
         // nxrun as a library (command line, module runs), so tests drive it in-process.
-        .target(name: "NXRunner", dependencies: ["NXEngine", "NXSpec", "NXHost", "NXStore"]),
+        .target(name: "NXRunner", dependencies: ["NXEngine", "NXSpec", "NXHost", "NXStore", "NXCluster", "NXNet", "NXSync"]),
         // The command-line runner that composes everything.
         .executableTarget(name: "nxrun", dependencies: ["NXRunner"]),
 

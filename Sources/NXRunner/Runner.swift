@@ -59,12 +59,13 @@ public struct Runner {
             standardError("nxrun: \(configuration.modulePath): \(error)")
             return 1
         }
-        // The datastore is opened (created, locked) only for modules that use it.
+        // The datastore is opened (created, locked) only for modules that use it, or to hold
+        // the replicated state of a cluster node.
         var store: Store?
         let importNames = module.imports.filter { $0.module == NXHostTable.module }.map(\.name)
-        if HostContext.needsDatastore(imports: importNames) {
+        if HostContext.needsDatastore(imports: importNames) || configuration.listen != nil {
             do {
-                store = try Store.open(path: configuration.datastorePath)
+                store = try Store.open(path: configuration.datastorePath, options: storeOptions(configuration))
             } catch {
                 standardError("nxrun: datastore \(configuration.datastorePath): \(error)")
                 return 1
@@ -73,15 +74,55 @@ public struct Runner {
                 logger.log(.warn, module: "nxrun", "datastore recovered: \(report)")
             }
         }
-        let context = HostContext(store: store, moduleID: moduleID, logger: logger, environment: environment)
-        let status = execute(module, configuration, context)
+        var status: Int32
+        if let store, configuration.listen != nil {
+            status = runClustered(module, configuration, store: store, logger: logger)
+        } else {
+            status = execute(module, configuration, HostContext(store: store, moduleID: moduleID, logger: logger, environment: environment))
+        }
         do {
             try store?.close()
         } catch {
             standardError("nxrun: closing datastore \(configuration.datastorePath): \(error)")
-            return 1
+            status = 1
         }
         return status
+    }
+
+    /// Durability as configured; a cluster node defaults to group commit, because what it
+    /// acknowledged to peers must survive a crash.
+    func storeOptions(_ configuration: RunnerConfiguration) -> StoreOptions {
+        var options = StoreOptions()
+        switch configuration.durability ?? (configuration.listen != nil ? .group : .none) {
+        case .none: options.durability = .none
+        case .group: options.durability = .group(maxWait: .microseconds(500))
+        case .always: options.durability = .always
+        }
+        return options
+    }
+
+    /// Runs the module as a cluster node: join, wait, run, settle, print, leave.
+    func runClustered(_ module: Module, _ configuration: RunnerConfiguration, store: Store, logger: GuestLogger) -> Int32 {
+        let session: ClusterSession
+        do {
+            session = try ClusterSession(store: store, configuration: configuration, logger: logger)
+        } catch {
+            standardError("nxrun: cluster: \(error)")
+            return 1
+        }
+        defer { session.stop() }
+        guard session.waitBeforeRun() else { return 130 }
+        let context = HostContext(store: store, moduleID: configuration.effectiveModuleID, logger: logger,
+                                  environment: environment, replication: session.node.engine)
+        var status = execute(module, configuration, context)
+        session.settle()
+        do {
+            for line in try session.printedValues() { standardOutput(line) }
+        } catch {
+            standardError("nxrun: reading replicated state: \(error)")
+            status = 1
+        }
+        return session.interrupted && status == 0 ? 130 : status
     }
 
     func execute(_ module: Module, _ configuration: RunnerConfiguration, _ context: HostContext) -> Int32 {
