@@ -632,6 +632,7 @@ static int32_t crdt_all_disabled(void) {
     EXPECT(917, nx_rga_insert("tour/r", &id, "v", 1, &out), D);
     EXPECT(918, nx_rga_delete("tour/r", &id), D);
     EXPECT(919, nx_rga_values("tour/r", &b), D);
+    EXPECT(995, nx_rga_entries("tour/r", &b), D);
     EXPECT(951, nx_net_node_id(&b), D);
     EXPECT(952, nx_net_peers(&b), D);
     return 0;
@@ -659,6 +660,25 @@ static int32_t items_have(const nx_bytes *items, const void *data, uint32_t len)
     while ((r = nx_iter_item(&it, &cur)) == 1)
         if (slice_eq(cur, data, len)) found = 1;
     return r < 0 ? r : found;
+}
+
+/* Position (1-based) of the rga entry holding value in entries, its id copied to *id;
+ * 0 when absent, negative on a decoding error. */
+static int32_t find_rga_entry(const nx_bytes *entries, const void *value, uint32_t len, nx_rga_id *id) {
+    nx_iter it;
+    nx_rga_entry e;
+    int32_t r, position = 0;
+    if ((r = nx_iter_init_bytes(&it, entries)) < 0) return r;
+    for (int32_t i = 1; (r = nx_iter_rga_entry(&it, &e)) == 1; i++) {
+        if (!position && slice_eq(e.value, value, len)) {
+            if ((r = nx_rga_id_from_slice(e.id, id)) < 0) return r;
+            position = i;
+        }
+    }
+    return r < 0 ? r : position;
+}
+static int rga_id_eq(const nx_rga_id *a, const nx_rga_id *b) {
+    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
 static int32_t crdt_functional(void) {
@@ -741,6 +761,37 @@ static int32_t crdt_functional(void) {
     EXPECT(975, nx_rga_values("tour/r", &b), NX_OK);
     nx_slice sf = {first, sizeof first}, sr = {reply, sizeof reply};
     EXPECT(976, items_have_pair(&b, &sf, &sr), 1);
+    nx_iter values_it;
+    EXPECT(981, nx_iter_init_bytes(&values_it, &b), NX_OK);
+    nx_bytes_free(&b);
+    /* rga_entries (nx extension): the same elements with the ids the inserts returned, in the
+     * same order; ids taken from it work as insert parents and delete targets. */
+    nx_rga_id e1, e2, e3, id3;
+    EXPECT(982, nx_rga_entries("tour/r", &b), NX_OK);
+    {
+        nx_iter it;
+        EXPECT(983, nx_iter_init_bytes(&it, &b), NX_OK);
+        EXPECT(984, it.count, values_it.count);
+    }
+    int32_t at1 = find_rga_entry(&b, first, sizeof first, &e1);
+    CHECK(985, at1 > 0 && rga_id_eq(&e1, &id1));
+    EXPECT(986, find_rga_entry(&b, reply, sizeof reply, &e2), at1 + 1);
+    CHECK(987, rga_id_eq(&e2, &id2));
+    nx_bytes_free(&b);
+    uint8_t third[14];
+    memcpy(third, "third:", 6);
+    memcpy(third + 6, tag, 8);
+    EXPECT(988, nx_rga_insert("tour/r", &e2, third, sizeof third, &id3), NX_OK);
+    EXPECT(989, nx_rga_values("tour/r", &b), NX_OK);
+    nx_slice st = {third, sizeof third};
+    EXPECT(990, items_have_pair(&b, &sr, &st), 1);
+    nx_bytes_free(&b);
+    EXPECT(991, nx_rga_entries("tour/r", &b), NX_OK);
+    CHECK(992, find_rga_entry(&b, third, sizeof third, &e3) > 0 && rga_id_eq(&e3, &id3));
+    nx_bytes_free(&b);
+    EXPECT(993, nx_rga_delete("tour/r", &e3), NX_OK);
+    EXPECT(994, nx_rga_entries("tour/r", &b), NX_OK);
+    EXPECT(996, find_rga_entry(&b, third, sizeof third, &e3), 0);
     nx_bytes_free(&b);
     EXPECT(977, nx_rga_delete("tour/r", &id1), NX_OK);
     EXPECT(978, nx_rga_values("tour/r", &b), NX_OK);
@@ -862,6 +913,24 @@ static int32_t tour_decoders(void) {
     CHECK(1021, nx_parse_u64("18446744073709551615", 20, &parsed) && parsed == UINT64_MAX);
     CHECK(1022, !nx_parse_u64("18446744073709551616", 20, &parsed) && !nx_parse_u64("1x", 2, &parsed) &&
                     !nx_parse_u64("", 0, &parsed));
+
+    /* rga entries (nx extension): {u32 id_len, id, u32 vlen, value} */
+    n = 0;
+    n += put32(buf + n, 1);
+    n += put32(buf + n, 3); n += put(buf + n, "\x01\x02\x03");
+    n += put32(buf + n, 2); n += put(buf + n, "hi");
+    nx_rga_entry re;
+    nx_rga_id rid;
+    EXPECT(1023, nx_iter_init(&it, buf, n), NX_OK);
+    CHECK(1024, nx_iter_rga_entry(&it, &re) == 1 && slice_eq_str(re.id, "\x01\x02\x03") && slice_eq_str(re.value, "hi"));
+    EXPECT(1025, nx_iter_rga_entry(&it, &re), 0);
+    CHECK(1026, nx_rga_id_from_slice(re.id, &rid) == NX_OK && rid.len == 3 && rid.bytes[0] == 1 && rid.bytes[2] == 3);
+    re.id.len = 0;
+    EXPECT(1027, nx_rga_id_from_slice(re.id, &rid), NX_ERR_MALFORMED);
+    re.id.len = NX_RGA_ID_CAP + 1;
+    EXPECT(1028, nx_rga_id_from_slice(re.id, &rid), NX_ERR_MALFORMED);
+    nx_iter_init(&it, buf, n - 1); /* truncated value */
+    EXPECT(1029, nx_iter_rga_entry(&it, &re), NX_ERR_MALFORMED);
     section_ok("decoders", before);
     return 0;
 }

@@ -157,6 +157,12 @@ func tourSystem() throws(TourFailure) {
 }
 
 func tourCRDT() throws(TourFailure) {
+    // The rga entries decoder on a synthetic buffer (with or without sync).
+    let encoded: [UInt8] = [1, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3, 2, 0, 0, 0] + bytes("hi")
+    let decoded = try must(65, "NXDecode.rgaEntries") { () throws(NXError) in try NXDecode.rgaEntries(encoded) }
+    try check(65, decoded == [CRDT.RGA.Entry(id: [1, 2, 3], value: bytes("hi"))], "NXDecode.rgaEntries")
+    let truncated = thrown { () throws(NXError) in try NXDecode.rgaEntries(Array(encoded.dropLast())) }
+    try check(65, truncated == .malformed, "NXDecode.rgaEntries rejects a truncated buffer")
     let probe = thrown { () throws(NXError) in try CRDT.GCounter.inc("stour/g", by: 1) }
     try check(60, probe == nil || probe == .syncDisabled, "GCounter.inc succeeds or reports sync disabled")
     let disabled = probe == .syncDisabled
@@ -180,6 +186,7 @@ func tourCRDT() throws(TourFailure) {
     try expect(64, "ORSet.elements") { () throws(NXError) in try CRDT.ORSet.elements("stour/o") }
     try expect(64, "ORSet.remove") { () throws(NXError) in try CRDT.ORSet.remove("stour/o", "blue") }
     try expect(65, "RGA.values") { () throws(NXError) in try CRDT.RGA.values("stour/r") }
+    try expect(65, "RGA.entries") { () throws(NXError) in try CRDT.RGA.entries("stour/r") }
     try expect(66, "Net.nodeID") { () throws(NXError) in try Net.nodeID() }
     try expect(66, "Net.peers") { () throws(NXError) in try Net.peers() }
     if disabled {
@@ -209,6 +216,24 @@ func tourCRDT() throws(TourFailure) {
         return (values, first)
     }
     try check(69, ids.0.contains(bytes("reply")) && !ids.1.isEmpty, "RGA.insert/values/delete")
+    // RGA.entries (nx extension): the ids inserts returned, paired with values() in order; an
+    // id read back from entries works as an insert parent and a delete target.
+    let entriesOK = try must(65, "RGA.entries") { () throws(NXError) -> Bool in
+        let first = try CRDT.RGA.insert("stour/r", after: nil, "e-first")
+        let second = try CRDT.RGA.insert("stour/r", after: first, "e-second")
+        let entries = try CRDT.RGA.entries("stour/r")
+        let paired = entries.map { $0.value } == (try CRDT.RGA.values("stour/r"))
+        guard let i = entries.firstIndex(where: { $0.id == first }), i + 1 < entries.count,
+              entries[i] == CRDT.RGA.Entry(id: first, value: bytes("e-first")),
+              entries[i + 1] == CRDT.RGA.Entry(id: second, value: bytes("e-second")) else { return false }
+        let third = try CRDT.RGA.insert("stour/r", after: entries[i + 1].id, "e-third")
+        let after = try CRDT.RGA.entries("stour/r")
+        let placed = after.firstIndex(where: { $0.id == third }) == i + 2
+        for e in after where e.id == first || e.id == second || e.id == third { try CRDT.RGA.delete("stour/r", id: e.id) }
+        let gone = try CRDT.RGA.entries("stour/r").allSatisfy { $0.id != first && $0.id != second && $0.id != third }
+        return paired && placed && gone
+    }
+    try check(65, entriesOK, "RGA.entries pairs ids with values; its ids are parents and delete targets")
     let peers = try must(69, "Net.peers") { () throws(NXError) in try Net.peers() }
     for p in peers { log("peer: " + p.address + " " + hex(p.nodeID)) }
     log("ok: crdt + net with sync enabled")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes hostcalls.wat: every nx import re-exported under its own name, so tests can call each
-host function through a real module. The list mirrors the contract (host-api.txt) and
-Sources/NXHost/HostTable.swift. Rebuild: python3 gen_hostcalls.py && wat2wasm hostcalls.wat -o hostcalls.wasm"""
+host function through a real module. The list mirrors the contract (host-api.txt) plus nx's
+extensions, as in Sources/NXHost/HostTable.swift. Rebuild: python3 gen_hostcalls.py && wat2wasm hostcalls.wat -o hostcalls.wasm"""
 
 SIGNATURES = [
     ("db_get", "i32 i32 i32 i32", "i32"), ("db_set", "i32 i32 i32 i32", "i32"), ("db_delete", "i32 i32", "i32"),
@@ -23,6 +23,8 @@ SIGNATURES = [
     ("env_get", "i32 i32 i32 i32", "i32"), ("module_id", "i32 i32", "i32"), ("host_capabilities", "i32 i32", "i32"),
     ("event_emit", "i32 i32 i32 i32", "i32"), ("abort", "i32 i32", ""), ("net_node_id", "i32 i32", "i32"),
     ("net_peers", "i32 i32", "i32"), ("host_log_v2", "i32 i32", "i32"),
+    # nx extensions beyond the contract (appended, as in HostTable.swift).
+    ("crdt_rga_entries", "i32 i32 i32 i32", "i32"),
 ]
 
 

@@ -42,6 +42,7 @@
   (import "nx" "net_node_id" (func $net_node_id (param i32 i32) (result i32)))
   (import "nx" "net_peers" (func $net_peers (param i32 i32) (result i32)))
   (import "nx" "host_log_v2" (func $host_log_v2 (param i32 i32) (result i32)))
+  (import "nx" "crdt_rga_entries" (func $crdt_rga_entries (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 40)
   (func (export "db_get") (param i32 i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 local.get 3 call $db_get)
   (func (export "db_set") (param i32 i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 local.get 3 call $db_set)
@@ -83,4 +84,5 @@
   (func (export "net_node_id") (param i32 i32) (result i32) local.get 0 local.get 1 call $net_node_id)
   (func (export "net_peers") (param i32 i32) (result i32) local.get 0 local.get 1 call $net_peers)
   (func (export "host_log_v2") (param i32 i32) (result i32) local.get 0 local.get 1 call $host_log_v2)
+  (func (export "crdt_rga_entries") (param i32 i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 local.get 3 call $crdt_rga_entries)
 )

@@ -24,6 +24,9 @@
 // - libswiftUnicodeDataTables.a: String comparison, hashing and Character APIs need the
 //   normalisation tables (archive members are only pulled in when referenced).
 //
+// Raw imports are the contract's functions plus nx's extension `crdt_rga_entries`
+// (CRDT.RGA.entries), which only modules that call it import.
+//
 // Errors are typed: every wrapper `throws(NXError)`. "Not found" is `nil` where the contract
 // has a not-found result (DB.get, LWWRegister.get, LWWMap.get, System.env).
 //
@@ -164,6 +167,9 @@ func nx_raw_crdt_rga_insert(_ keyPtr: UInt32, _ keyLen: UInt32, _ parentPtr: UIn
 func nx_raw_crdt_rga_delete(_ keyPtr: UInt32, _ keyLen: UInt32, _ idPtr: UInt32, _ idLen: UInt32) -> Int32
 @_extern(wasm, module: "nx", name: "crdt_rga_values") @_extern(c)
 func nx_raw_crdt_rga_values(_ keyPtr: UInt32, _ keyLen: UInt32, _ outPtr: UInt32, _ outCap: UInt32) -> Int32
+// nx extension, not in host-api.txt (imported only by modules that call CRDT.RGA.entries).
+@_extern(wasm, module: "nx", name: "crdt_rga_entries") @_extern(c)
+func nx_raw_crdt_rga_entries(_ keyPtr: UInt32, _ keyLen: UInt32, _ outPtr: UInt32, _ outCap: UInt32) -> Int32
 
 @_extern(wasm, module: "nx", name: "time_now") @_extern(c)
 func nx_raw_time_now() -> UInt64
@@ -331,13 +337,22 @@ public enum NXDecode {
     }
     /// lww_map entries: u32 count; {u32 flen, field, u32 vlen, value}*
     public static func entries(_ b: [UInt8]) throws(NXError) -> [CRDT.LWWMap.Entry] {
+        try pairs(b) { f, v in CRDT.LWWMap.Entry(field: nxString(f), value: v) }
+    }
+    /// rga entries (nx extension): u32 count; {u32 id_len, id, u32 vlen, value}*, the
+    /// lww_map entries layout with the element id in place of the field.
+    public static func rgaEntries(_ b: [UInt8]) throws(NXError) -> [CRDT.RGA.Entry] {
+        try pairs(b) { id, v in CRDT.RGA.Entry(id: id, value: v) }
+    }
+    /// u32 count; {u32 len, first, u32 len, second}*, each pair made into one T.
+    static func pairs<T>(_ b: [UInt8], _ make: ([UInt8], [UInt8]) -> T) throws(NXError) -> [T] {
         var r = NXReader(b)
         let n = try r.u32()
-        var out: [CRDT.LWWMap.Entry] = []
+        var out: [T] = []
         for _ in 0..<n {
-            let f = try r.take(try r.u32())
-            let v = try r.take(try r.u32())
-            out.append(CRDT.LWWMap.Entry(field: nxString(f), value: v))
+            let first = try r.take(try r.u32())
+            let second = try r.take(try r.u32())
+            out.append(make(first, second))
         }
         try r.finish()
         return out
@@ -638,6 +653,15 @@ public enum CRDT {
     }
 
     public enum RGA {
+        /// One visible element: its id (for `insert(after:)` and `delete(id:)`) and value.
+        public struct Entry: Equatable {
+            public let id: [UInt8]
+            public let value: [UInt8]
+            public init(id: [UInt8], value: [UInt8]) {
+                self.id = id
+                self.value = value
+            }
+        }
         /// Inserts value after `parent` (nil = at the head) and returns the new element id.
         /// Never retried on ERR_BUFFER_TOO_SMALL (a retry would insert twice).
         public static func insert(_ key: some NXBytes, after parent: [UInt8]?, _ value: some NXBytes) throws(NXError) -> [UInt8] {
@@ -670,6 +694,14 @@ public enum CRDT {
         public static func values(_ key: some NXBytes) throws(NXError) -> [[UInt8]] {
             try NXDecode.items(nxFetch { p, c in
                 key.withNXBytes { k in nx_raw_crdt_rga_values(nxAddr(k), nxLen(k), p, c) }
+            }.get())
+        }
+        /// Visible elements in sequence order with their ids (nx extension
+        /// `crdt_rga_entries`): the way to learn the ids of elements other nodes inserted,
+        /// to insert after or delete them.
+        public static func entries(_ key: some NXBytes) throws(NXError) -> [Entry] {
+            try NXDecode.rgaEntries(nxFetch { p, c in
+                key.withNXBytes { k in nx_raw_crdt_rga_entries(nxAddr(k), nxLen(k), p, c) }
             }.get())
         }
     }

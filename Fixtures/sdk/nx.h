@@ -9,6 +9,9 @@
  *   1. Raw imports  nx_raw_<contract name>(...)  exactly as in host-api.txt:
  *      pointers and lengths are u32 (wasm32 addresses, use NX_PTR(p)),
  *      cursors and deltas u64, results i32 (time_* return u64, abort never returns).
+ *      Plus nx's extension beyond the contract, crdt_rga_entries (the RGA's elements
+ *      with their ids). Only a module that calls it imports it, and only such a module
+ *      needs a host that has it (others reject the import as unknown).
  *   2. Typed wrappers nx_db_get, nx_lww_map_entries, nx_log, ...  C strings for
  *      keys/names/fields/elements, (ptr, len) for values, nx_bytes for owned results.
  *   3. Decoders (nx_iter_*) for the little-endian binary outputs, and a scan
@@ -135,6 +138,10 @@ NX_IMPORT(crdt_rga_delete) int32_t nx_raw_crdt_rga_delete(uint32_t key_ptr, uint
                                                           uint32_t id_ptr, uint32_t id_len);
 NX_IMPORT(crdt_rga_values) int32_t nx_raw_crdt_rga_values(uint32_t key_ptr, uint32_t key_len,
                                                           uint32_t out_ptr, uint32_t out_cap);
+/* nx extension, not in host-api.txt: visible elements in sequence order,
+ * u32 count; {u32 id_len, id, u32 value_len, value}* (the lww_map_entries shape). */
+NX_IMPORT(crdt_rga_entries) int32_t nx_raw_crdt_rga_entries(uint32_t key_ptr, uint32_t key_len,
+                                                            uint32_t out_ptr, uint32_t out_cap);
 /* Time */
 NX_IMPORT(time_now) uint64_t nx_raw_time_now(void);
 NX_IMPORT(time_monotonic) uint64_t nx_raw_time_monotonic(void);
@@ -534,6 +541,7 @@ typedef struct {
 
 typedef struct { nx_slice key, value; } nx_row;          /* db_scan rows (value empty for keys) */
 typedef struct { nx_slice field, value; } nx_entry;      /* lww_map entries */
+typedef struct { nx_slice id, value; } nx_rga_entry;     /* rga entries (copy id with nx_rga_id_from_slice) */
 typedef struct { nx_slice addr, node_id; } nx_peer;      /* net_peers */
 
 static inline uint32_t nx_le32(const uint8_t *p) {
@@ -600,6 +608,17 @@ static inline int32_t nx_iter_entry(nx_iter *it, nx_entry *e) {
         return NX_ERR_MALFORMED;
     it->remaining--;
     return 1;
+}
+/* rga entries: {u32 id_len, id, u32 vlen, value}, the lww_map entry layout with the
+ * element id in place of the field. */
+static inline int32_t nx_iter_rga_entry(nx_iter *it, nx_rga_entry *e) {
+    nx_entry raw;
+    int32_t r = nx_iter_entry(it, &raw);
+    if (r == 1) {
+        e->id = raw.field;
+        e->value = raw.value;
+    }
+    return r;
 }
 /* net_peers: {u32 addr_len, u32 node_id_len, addr, node_id} */
 static inline int32_t nx_iter_peer(nx_iter *it, nx_peer *peer) {
@@ -854,6 +873,21 @@ static inline int32_t nx_rga_delete(const char *key, const nx_rga_id *id) {
 /* Decode with nx_iter_init_bytes + nx_iter_item. */
 static inline int32_t nx_rga_values(const char *key, nx_bytes *out) {
     NX__CALL_GROWING(out, nx_raw_crdt_rga_values(NX__STR(key), NX__OUT));
+}
+/* nx extension: the visible elements with their ids, which is how a module learns the ids
+ * of elements other nodes inserted (to insert after or delete them). Decode with
+ * nx_iter_init_bytes + nx_iter_rga_entry; nx_rga_id_from_slice turns an entry's id into an
+ * nx_rga_id for nx_rga_insert / nx_rga_delete. */
+static inline int32_t nx_rga_entries(const char *key, nx_bytes *out) {
+    NX__CALL_GROWING(out, nx_raw_crdt_rga_entries(NX__STR(key), NX__OUT));
+}
+/* Copies an id decoded from nx_rga_entries into *id: NX_OK, or NX_ERR_MALFORMED for an
+ * empty id or one longer than NX_RGA_ID_CAP (the host never returns either). */
+static inline int32_t nx_rga_id_from_slice(nx_slice s, nx_rga_id *id) {
+    if (s.len == 0 || s.len > NX_RGA_ID_CAP) return NX_ERR_MALFORMED;
+    memcpy(id->bytes, s.data, s.len);
+    id->len = s.len;
+    return NX_OK;
 }
 
 /* ------------------------------------------------------------------ network */

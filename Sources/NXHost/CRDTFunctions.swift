@@ -154,18 +154,7 @@ enum CRDTFunctions {
         guard let (state, memory) = try begin(context, call, "nx.crdt_lww_map_entries"), let key = try key(memory, call, 0, context) else { return }
         let out = (call.i32(2), call.i32(3))
         try run(context, call, memory.function) {
-            let entries = try state.lwwMapEntries(key)
-            let size = 4 + entries.reduce(0) { $0 + 8 + $1.field.count + $1.value.count }
-            return try memory.write(out.0, out.1, size: size) { buffer in
-                var writer = OutputWriter(buffer)
-                writer.u32(entries.count)
-                for entry in entries {
-                    writer.u32(entry.field.count)
-                    writer.bytes(entry.field)
-                    writer.u32(entry.value.count)
-                    writer.bytes(entry.value)
-                }
-            }
+            try writePairs(try state.lwwMapEntries(key).map { ($0.field, $0.value) }, memory, out)
         }
     }
 
@@ -229,6 +218,35 @@ enum CRDTFunctions {
         guard let (state, memory) = try begin(context, call, "nx.crdt_rga_values"), let key = try key(memory, call, 0, context) else { return }
         let out = (call.i32(2), call.i32(3))
         try run(context, call, memory.function) { try writeList(try state.rgaValues(key), memory, out) }
+    }
+
+    /// nx extension, not in the contract: the visible elements in sequence order with their
+    /// ids, `u32 count` then per element `u32 id_len, id, u32 value_len, value` (the
+    /// `crdt_lww_map_entries` shape, id in place of field). `crdt_rga_values` alone cannot
+    /// name elements other nodes inserted, so a guest could not insert after, reply to or
+    /// delete them; these ids are the ones `crdt_rga_insert`/`crdt_rga_delete` accept.
+    static func rgaEntries(_ context: HostContext, _ call: HostCall) throws {
+        guard let (state, memory) = try begin(context, call, "nx.crdt_rga_entries"), let key = try key(memory, call, 0, context) else { return }
+        let out = (call.i32(2), call.i32(3))
+        try run(context, call, memory.function) {
+            try writePairs(try state.rgaEntries(key).map { ($0.id, $0.value) }, memory, out)
+        }
+    }
+
+    /// `u32 count` then per pair `u32 first_len, first, u32 second_len, second`
+    /// (lww_map entries: field, value; rga entries: id, value).
+    static func writePairs(_ pairs: [([UInt8], [UInt8])], _ memory: GuestMemory, _ out: (UInt32, UInt32)) throws -> Int32 {
+        let size = 4 + pairs.reduce(0) { $0 + 8 + $1.0.count + $1.1.count }
+        return try memory.write(out.0, out.1, size: size) { buffer in
+            var writer = OutputWriter(buffer)
+            writer.u32(pairs.count)
+            for (first, second) in pairs {
+                writer.u32(first.count)
+                writer.bytes(first)
+                writer.u32(second.count)
+                writer.bytes(second)
+            }
+        }
     }
 
     /// `u32 count` then per item `u32 len, bytes`.

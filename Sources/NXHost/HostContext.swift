@@ -100,6 +100,9 @@ public protocol ReplicatedState: AnyObject {
     func rgaDelete(_ key: [UInt8], id: [UInt8]) throws
     /// Visible values in sequence order.
     func rgaValues(_ key: [UInt8]) throws -> [[UInt8]]
+    /// Visible elements in sequence order with their ids (usable as `rgaInsert` parents and
+    /// `rgaDelete` targets), ids and values read from one consistent state.
+    func rgaEntries(_ key: [UInt8]) throws -> [(id: [UInt8], value: [UInt8])]
     var nodeID: [UInt8] { get }
     /// Live peers: address and node id.
     func peers() -> [(address: String, nodeID: [UInt8])]

@@ -2,8 +2,9 @@ import NXEngine
 import NXWasm
 
 /// The `nx` import table: every host function of the contract in one declarative list —
-/// canonical name, WebAssembly signature, implementation. The implementations live in one
-/// file per family (`DBFunctions.swift`, `CRDTFunctions.swift`, ...).
+/// canonical name, WebAssembly signature, implementation — plus nx's extensions beyond the
+/// contract (`crdt_rga_entries`). The implementations live in one file per family
+/// (`DBFunctions.swift`, `CRDTFunctions.swift`, ...).
 ///
 /// Numbering is stable: `HostFunctionID` cases are only ever appended, so ids recorded
 /// anywhere (logs, metrics) keep their meaning across versions.
@@ -19,6 +20,8 @@ public enum HostFunctionID: Int, CaseIterable, Sendable {
     case envGet, moduleID, hostCapabilities, eventEmit, abort
     case netNodeID, netPeers
     case hostLogV2
+    // nx extensions beyond the contract (host-api.txt), appended so the ids above keep their numbers.
+    case crdtRGAEntries
 }
 
 /// The function families (one implementation file each).
@@ -90,9 +93,11 @@ public enum NXHostTable {
         entry(.netNodeID, "net_node_id", .net, i32s(2), [.i32], NetFunctions.nodeID),
         entry(.netPeers, "net_peers", .net, i32s(2), [.i32], NetFunctions.peers),
         entry(.hostLogV2, "host_log_v2", .log, i32s(2), [.i32], LogFunctions.log),
+        // nx extensions (not in the contract); rows stay in id order, so they come last.
+        entry(.crdtRGAEntries, "crdt_rga_entries", .crdt, i32s(4), [.i32], CRDTFunctions.rgaEntries),
     ]
 
-    /// The entry for an import name, if the contract has it.
+    /// The entry for an import name, if the table has it.
     public static func entry(named name: String) -> HostFunctionEntry? {
         entries.first { $0.name == name }
     }

@@ -243,6 +243,17 @@ public final class ReplicationEngine: @unchecked Sendable {
         return try read(cache.rgas, key) { $0.order.map(RGA.compactId(of:)) }
     }
 
+    /// Visible elements in sequence order, each with its 16-byte id (as `rgaInsert` returns
+    /// it and `rgaInsert`/`rgaDelete` accept it) and its value. One read under the lock:
+    /// calling `rgaIDs` and `rgaValues` separately could let a remote operation land in
+    /// between and pair an id with another element's value.
+    public func rgaEntries(_ key: [UInt8]) throws -> [(id: [UInt8], value: [UInt8])] {
+        try Self.check(key: key)
+        return try read(cache.rgas, key) { rga in
+            rga.order.map { (id: RGA.compactId(of: $0), value: rga.elements[$0]!.value) }
+        }
+    }
+
     // MARK: Identity and peers
 
     /// This node's id as guests see it (`net_node_id`): 32 lowercase hex digits as bytes.

@@ -46,6 +46,7 @@ final class RecordingReplication: ReplicatedState {
         lists[key]?.removeAll { $0.id == id }
     }
     func rgaValues(_ key: [UInt8]) throws -> [[UInt8]] { (lists[key] ?? []).map(\.value) }
+    func rgaEntries(_ key: [UInt8]) throws -> [(id: [UInt8], value: [UInt8])] { lists[key] ?? [] }
     var nodeID: [UInt8] { Array("node-a".utf8) }
     func peers() -> [(address: String, nodeID: [UInt8])] { [("127.0.0.1:7001", Array("node-b".utf8))] }
 }
@@ -111,6 +112,45 @@ final class CRDTFunctionTests: XCTestCase {
                        NXCode.bufferTooSmall.rawValue, "the id buffer is checked before inserting")
     }
 
+    func testRGAEntriesEncodeEachIdWithItsValueInSequenceOrder() throws {
+        let host = try HostHarness(replication: RecordingReplication())
+        let key = try host.put("comments")
+        let out = try host.buffer(128)
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), 4)
+        XCTAssertEqual(try host.read(out.0, 4), [0, 0, 0, 0], "an RGA nothing was inserted into: a zero count")
+
+        let first = try host.put("first"), reply = try host.put("reply")
+        let id = try host.buffer(16)
+        let firstLength = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(0), i32(0), i32(first.0), i32(first.1), i32(id.0), i32(id.1))
+        let firstID = try host.read(id.0, Int(firstLength))
+        let parent = try host.put(firstID)
+        let replyLength = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(parent.0), i32(parent.1),
+                                        i32(reply.0), i32(reply.1), i32(id.0), i32(id.1))
+        let replyID = try host.read(id.0, Int(replyLength))
+
+        let written = try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        // u32 count, then per element u32 id_len, id, u32 value_len, value (the lww_map_entries shape).
+        let expected: [UInt8] = [2, 0, 0, 0] + [3, 0, 0, 0] + Array("id0".utf8) + [5, 0, 0, 0] + Array("first".utf8)
+            + [3, 0, 0, 0] + Array("id1".utf8) + [5, 0, 0, 0] + Array("reply".utf8)
+        XCTAssertEqual(written, Int32(expected.count))
+        XCTAssertEqual(try host.read(out.0, Int(written)), expected)
+        let entries = try XCTUnwrap(decodePairs(expected))
+        XCTAssertEqual(entries.map(\.0), [firstID, replyID], "the ids crdt_rga_insert returned")
+        let values = try host.call("crdt_rga_values", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        XCTAssertEqual(entries.map(\.1), decodeItems(try host.read(out.0, Int(values))), "the values crdt_rga_values returns, in its order")
+
+        let short = try host.buffer(expected.count - 1)
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(short.0), i32(short.1)), NXCode.bufferTooSmall.rawValue)
+        XCTAssertEqual(try host.read(short.0, expected.count - 1), [UInt8](repeating: 0xEE, count: expected.count - 1),
+                       "a result that does not fit writes nothing")
+        let exact = try host.buffer(expected.count)
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(exact.0), i32(exact.1)), Int32(expected.count))
+        XCTAssertEqual(try host.read(exact.0, expected.count), expected)
+
+        let long = try host.put([UInt8](repeating: 0x61, count: NXLimits.maxKeyBytes + 1))
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(long.0), i32(long.1), i32(out.0), i32(out.1)), NXCode.internal.rawValue)
+    }
+
     func testNetIntrospection() throws {
         let host = try HostHarness(replication: RecordingReplication())
         let out = try host.buffer(64)
@@ -166,5 +206,67 @@ final class EngineBackedCRDTTests: XCTestCase {
         let keys = try host.store.keys(prefix: Array("__nx/".utf8), limit: 1000)
         XCTAssertFalse(keys.isEmpty)
         XCTAssertEqual(try ReplicationEngine(store: host.store).rgaValues(Array("comments:doc-1".utf8)).count, 2, "state reloads from the store")
+    }
+
+    /// The gap `crdt_rga_entries` closes: a guest learns the ids of elements another node
+    /// inserted, and can insert after them and delete them.
+    func testEntriesNameElementsOtherNodesInsertedSoGuestsCanReplyToAndDeleteThem() throws {
+        let alice = try HostHarness()
+        let a = try ReplicationEngine(store: alice.store)
+        alice.context.replication = a
+        let bobStore = try HostHarness()
+        let b = try ReplicationEngine(store: bobStore.store)
+        a.setPeers([SyncPeer(id: b.localNode, address: "bob")])
+        b.setPeers([SyncPeer(id: a.localNode, address: "alice")])
+        func deliver(_ from: ReplicationEngine, to: ReplicationEngine) {
+            for message in from.localOperationsOutbound() where message.to == to.localNode {
+                _ = to.handle(message.payload, from: from.localNode, now: 0)
+            }
+        }
+        let name = Array("comments:doc-1".utf8)
+        let draft = try b.rgaInsert(name, after: nil, value: Array("bob: draft".utf8))
+        _ = try b.rgaInsert(name, after: draft, value: Array("bob: reviewed".utf8))
+        deliver(b, to: a)
+
+        let host = alice
+        let key = try host.put("comments:doc-1")
+        let out = try host.buffer(256)
+        var written = try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        var entries = try XCTUnwrap(decodePairs(try host.read(out.0, Int(written))))
+        XCTAssertEqual(entries.map { String(decoding: $0.1, as: UTF8.self) }, ["bob: draft", "bob: reviewed"])
+        XCTAssertEqual(entries.map(\.0), try a.rgaIDs(name), "the engine's ids, in sequence order")
+        XCTAssertEqual(entries[0].0, draft, "the id bob's insert returned on bob's node")
+
+        // Append after the last element, and delete the first, both by ids only entries gave.
+        let last = try host.put(entries[1].0), first = try host.put(entries[0].0)
+        let approved = try host.put("alice: approved")
+        let id = try host.buffer(16)
+        let length = try host.call("crdt_rga_insert", i32(key.0), i32(key.1), i32(last.0), i32(last.1),
+                                   i32(approved.0), i32(approved.1), i32(id.0), i32(id.1))
+        XCTAssertEqual(length, 16)
+        let approvedID = try host.read(id.0, 16)
+        XCTAssertEqual(try host.call("crdt_rga_delete", i32(key.0), i32(key.1), i32(first.0), i32(first.1)), 0)
+
+        written = try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1))
+        entries = try XCTUnwrap(decodePairs(try host.read(out.0, Int(written))))
+        XCTAssertEqual(entries.map { String(decoding: $0.1, as: UTF8.self) }, ["bob: reviewed", "alice: approved"])
+        XCTAssertEqual(entries[1].0, approvedID, "the new element is listed under the id crdt_rga_insert returned")
+        XCTAssertEqual(entries.map(\.1), try a.rgaValues(name))
+        XCTAssertEqual(entries.map(\.0), try a.rgaIDs(name))
+        let engineEntries = try a.rgaEntries(name)
+        XCTAssertEqual(engineEntries.map(\.id), entries.map(\.0))
+        XCTAssertEqual(engineEntries.map(\.value), entries.map(\.1))
+
+        deliver(a, to: b)
+        XCTAssertEqual(try b.rgaValues(name).map { String(decoding: $0, as: UTF8.self) }, ["bob: reviewed", "alice: approved"],
+                       "bob's node applies the reply and the delete: the ids mean the same elements there")
+
+        // Once every element is deleted, the thread reads as empty again.
+        for entry in entries {
+            let target = try host.put(entry.0)
+            XCTAssertEqual(try host.call("crdt_rga_delete", i32(key.0), i32(key.1), i32(target.0), i32(target.1)), 0)
+        }
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), 4)
+        XCTAssertEqual(try host.read(out.0, 4), [0, 0, 0, 0])
     }
 }

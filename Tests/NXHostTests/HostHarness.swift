@@ -92,3 +92,39 @@ func decodeRows(_ bytes: [UInt8], values: Bool) -> [(String, String)] {
     }
     return rows
 }
+
+/// Decodes `u32 count; {u32 len, first, u32 len, second}*` (lww_map and rga entries), checking
+/// that the bytes hold exactly `count` pairs.
+func decodePairs(_ bytes: [UInt8]) -> [([UInt8], [UInt8])]? {
+    var offset = 0
+    func u32() -> Int? {
+        guard bytes.count - offset >= 4 else { return nil }
+        defer { offset += 4 }
+        return bytes[offset..<offset + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    }
+    func take() -> [UInt8]? {
+        guard let length = u32(), bytes.count - offset >= length else { return nil }
+        defer { offset += length }
+        return Array(bytes[offset..<offset + length])
+    }
+    guard let count = u32() else { return nil }
+    var pairs: [([UInt8], [UInt8])] = []
+    for _ in 0..<count {
+        guard let first = take(), let second = take() else { return nil }
+        pairs.append((first, second))
+    }
+    return offset == bytes.count ? pairs : nil
+}
+
+/// Decodes `u32 count; {u32 len, bytes}*` (orset elements, rga values).
+func decodeItems(_ bytes: [UInt8]) -> [[UInt8]] {
+    func u32(_ offset: Int) -> Int { bytes[offset..<offset + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } }
+    var items: [[UInt8]] = []
+    var offset = 4
+    for _ in 0..<u32(0) {
+        let length = u32(offset)
+        items.append(Array(bytes[offset + 4..<offset + 4 + length]))
+        offset += 4 + length
+    }
+    return items
+}

@@ -113,6 +113,8 @@ final class TimeCryptoSystemTests: XCTestCase {
         XCTAssertEqual(try host.call("crdt_lww_map_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), code)
         XCTAssertEqual(try host.call("crdt_orset_add", i32(key.0), i32(key.1), i32(key.0), i32(key.1)), code)
         XCTAssertEqual(try host.call("crdt_rga_values", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), code)
+        XCTAssertEqual(try host.call("crdt_rga_entries", i32(key.0), i32(key.1), i32(out.0), i32(out.1)), code)
+        XCTAssertEqual(try host.read(out.0, 16), [UInt8](repeating: 0xEE, count: 16), "nothing is written without sync")
         XCTAssertEqual(try host.call("net_node_id", i32(out.0), i32(out.1)), code)
         XCTAssertEqual(try host.call("net_peers", i32(out.0), i32(out.1)), code)
     }
@@ -125,7 +127,12 @@ final class TimeCryptoSystemTests: XCTestCase {
                      "crdt_orset_elements", "crdt_rga_insert", "crdt_rga_delete", "crdt_rga_values", "time_now", "time_monotonic",
                      "random_bytes", "hash_sha256", "hash_blake3", "env_get", "module_id", "abort", "host_capabilities",
                      "event_emit", "net_node_id", "net_peers", "host_log_v2"]
-        XCTAssertEqual(Set(NXHostTable.entries.map(\.name)), Set(names))
+        let extensions = ["crdt_rga_entries"]
+        XCTAssertEqual(Set(NXHostTable.entries.map(\.name)), Set(names + extensions))
         XCTAssertEqual(NXHostTable.entries.map(\.id), HostFunctionID.allCases, "table rows follow the stable numbering")
+        // Extensions are appended: the contract's functions keep the ids they had before.
+        XCTAssertEqual(HostFunctionID.hostLogV2.rawValue, names.count - 1)
+        XCTAssertEqual(HostFunctionID.crdtRGAEntries.rawValue, names.count)
+        XCTAssertEqual(NXHostTable.entry(named: "crdt_rga_entries")?.family, .crdt)
     }
 }
