@@ -78,12 +78,15 @@ let package = Package(
         .testTarget(name: "NXSyncTests", dependencies: ["NXSync", "NXStore", "NXCrypto"]),
         .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto", "NXSync"]),
         .testTarget(name: "NXRunnerTests", dependencies: ["NXRunner", "NXStore"]),
+        // Multi-process clusters: spawns the nxrun executable (built as a dependency).
+        .testTarget(name: "NXClusterTests", dependencies: ["NXCluster", "nxrun"]),
 
         // Benchmarks (run with -c release; see README).
         .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
         .executableTarget(name: "nx-bench-store", dependencies: ["NXStore"], path: "Benchmarks/store"),
         .executableTarget(name: "nx-bench-net", dependencies: ["NXNet"], path: "Benchmarks/net"),
         .executableTarget(name: "nx-bench-sync", dependencies: ["NXSync", "NXStore"], path: "Benchmarks/sync"),
+        .executableTarget(name: "nx-bench-cluster", dependencies: ["NXCluster", "NXSync", "NXStore"], path: "Benchmarks/cluster"),
     ],
     swiftLanguageModes: [.v5]
 )

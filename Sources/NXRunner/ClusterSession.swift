@@ -16,10 +16,12 @@ final class ClusterSession {
     let node: ClusterNode
     private let configuration: RunnerConfiguration
     private let shutdown = ShutdownSignal()
+    private let logger: GuestLogger
 
     /// Builds and starts the node over `store`.
     init(store: Store, configuration: RunnerConfiguration, logger: GuestLogger) throws {
         self.configuration = configuration
+        self.logger = logger
         var options = ClusterOptions(listen: configuration.listen ?? "")
         options.seeds = configuration.peers
         options.encrypt = configuration.encrypt
@@ -61,13 +63,17 @@ final class ClusterSession {
         while node.engine.pushQueueCount > 0 && ContinuousClock.now < deadline && !shutdown.wait(for: .milliseconds(10)) {}
     }
 
-    /// Whether SIGINT/SIGTERM arrived.
-    var interrupted: Bool { shutdown.received }
+    /// The first SIGINT/SIGTERM that arrived, if any.
+    var signalNumber: Int32? { shutdown.signalNumber }
 
     /// Stops the node (announcing departure); the store is closed by the caller afterwards.
     func stop() {
         node.stop(leave: true)
         shutdown.uninstall()
+        let sync = node.engine.statistics
+        logger.log(.debug, module: "nxrun", "sync: \(sync.localOperations) local ops, \(sync.remoteOperationsApplied) remote ops applied, "
+            + "\(sync.duplicateOperations) duplicates, \(sync.malformedMessages) malformed messages, "
+            + "\(sync.stateTransfersCompleted) state transfers; transport: \(node.transport.statistics)")
     }
 
     /// The `--print-*` lines, in command-line order.
@@ -103,6 +109,7 @@ final class ShutdownSignal: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var count = 0
+    private var first: Int32?
     private var sources: [DispatchSourceSignal] = []
 
     init() {
@@ -116,6 +123,7 @@ final class ShutdownSignal: @unchecked Sendable {
     }
 
     var received: Bool { lock.withLock { count > 0 } }
+    var signalNumber: Int32? { lock.withLock { first } }
 
     /// Waits for `duration` or a signal; true if a signal arrived (now or before).
     func wait(for duration: Duration) -> Bool {
@@ -139,8 +147,12 @@ final class ShutdownSignal: @unchecked Sendable {
     }
 
     private func signalled(_ number: Int32) {
-        let first = lock.withLock { count += 1; return count == 1 }
-        if first {
+        let isFirst = lock.withLock {
+            count += 1
+            if count == 1 { first = number }
+            return count == 1
+        }
+        if isFirst {
             FileHandle.standardError.write(Data("nxrun: \(number == SIGINT ? "SIGINT" : "SIGTERM") received, shutting down\n".utf8))
             semaphore.signal()
         } else {

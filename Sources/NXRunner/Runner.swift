@@ -111,7 +111,8 @@ public struct Runner {
             return 1
         }
         defer { session.stop() }
-        guard session.waitBeforeRun() else { return 130 }
+        // Stopped before the guest ran: the conventional 128 + signal number.
+        guard session.waitBeforeRun() else { return 128 + (session.signalNumber ?? SIGINT) }
         let context = HostContext(store: store, moduleID: configuration.effectiveModuleID, logger: logger,
                                   environment: environment, replication: session.node.engine)
         var status = execute(module, configuration, context)
@@ -122,7 +123,8 @@ public struct Runner {
             standardError("nxrun: reading replicated state: \(error)")
             status = 1
         }
-        return session.interrupted && status == 0 ? 130 : status
+        // A signal during the settle window only shortens it: the run itself completed.
+        return status
     }
 
     func execute(_ module: Module, _ configuration: RunnerConfiguration, _ context: HostContext) -> Int32 {
