@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "NXHostTests", dependencies: ["NXHost", "NXEngine", "NXStore", "NXCrypto", "NXSync"]),
         .testTarget(name: "NXRunnerTests", dependencies: ["NXRunner", "NXStore"]),
         // Multi-process clusters: spawns the nxrun executable (built as a dependency).
-        .testTarget(name: "NXClusterTests", dependencies: ["NXCluster", "nxrun"]),
+        .testTarget(name: "NXClusterTests", dependencies: ["NXCluster", "NXNet", "NXSync", "NXStore", "nxrun"]),
 
         // Benchmarks (run with -c release; see README).
         .executableTarget(name: "nx-bench-crypto", dependencies: ["NXCrypto"], path: "Benchmarks/crypto"),
