@@ -34,13 +34,26 @@ struct Options {
             guard index < arguments.count else { Options.fail("\(arguments[index - 1]) needs a value") }
             return arguments[index]
         }
+        /// The values of a comma-separated list, each checked; a bad one ends the run with usage.
+        func list<T>(_ flag: String, _ what: String, _ parse: (Substring) -> T?) -> [T] {
+            let text = next()
+            return text.split(separator: ",", omittingEmptySubsequences: false).map { item -> T in
+                guard let value = parse(item) else { Options.fail("\(flag) \(text): expected \(what)") }
+                return value
+            }
+        }
+        func number(_ flag: String, _ what: String, _ valid: (Double) -> Bool) -> Double {
+            let values = list(flag, what) { Double($0).flatMap { valid($0) ? $0 : nil } }
+            guard values.count == 1 else { Options.fail("\(flag) takes one value: \(what)") }
+            return values[0]
+        }
         while index < arguments.count {
             switch arguments[index] {
-            case "--nodes": nodeCounts = next().split(separator: ",").compactMap { Int($0) }
-            case "--rate": rate = Double(next()) ?? rate
-            case "--seconds": seconds = Double(next()) ?? seconds
-            case "--loss": losses = next().split(separator: ",").compactMap { Double($0) }
-            case "--push-delay-ms": pushDelay = Int(next()) ?? pushDelay
+            case "--nodes": nodeCounts = list("--nodes", "node counts between 1 and 64, e.g. 3,10") { Int($0).flatMap { (1...64).contains($0) ? $0 : nil } }
+            case "--rate": rate = number("--rate", "total ops/s above 0, e.g. 10000") { $0 > 0 && $0.isFinite }
+            case "--seconds": seconds = number("--seconds", "load duration in seconds above 0, e.g. 3") { $0 > 0 && $0.isFinite }
+            case "--loss": losses = list("--loss", "fractions of datagrams dropped, at least 0 and below 1, e.g. 0,0.2") { Double($0).flatMap { (0..<1).contains($0) ? $0 : nil } }
+            case "--push-delay-ms": pushDelay = Int(number("--push-delay-ms", "milliseconds, 0 to 1000, e.g. 5") { (0...1000).contains($0) && $0 == $0.rounded() })
             case "--smoke":
                 nodeCounts = [3]
                 rate = 2000

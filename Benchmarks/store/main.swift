@@ -177,8 +177,14 @@ var base = FileManager.default.currentDirectoryPath + "/nx-store-bench"
 var i = 1
 while i < args.count {
     switch args[i] {
-    case "--n": i += 1; n = Int(args[i]) ?? n
-    case "--dir": i += 1; base = args[i]
+    case "--n":
+        i += 1
+        guard i < args.count, let value = Int(args[i]) else { fail("--n needs a whole number of keys (at least 10000)") }
+        n = value
+    case "--dir":
+        i += 1
+        guard i < args.count else { fail("--dir needs a path") }
+        base = args[i]
     default: print("usage: nx-bench-store [--n N] [--dir PATH]"); exit(2)
     }
     i += 1

@@ -11,7 +11,15 @@ func now() -> Double { Date().timeIntervalSince1970 }
 
 let root = NSTemporaryDirectory() + "nx-bench-sync-\(getpid())"
 defer { try? FileManager.default.removeItem(atPath: root) }
-let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
+/// Operations per measurement: the only argument (default 100,000).
+let count: Int = {
+    guard let text = CommandLine.arguments.dropFirst().first else { return 100_000 }
+    guard let value = Int(text), value >= 2000 else {
+        FileHandle.standardError.write(Data("usage: nx-bench-sync [OPERATIONS >= 2000: more than the 1,000 operations a node retains, so the last step is a state transfer]\n".utf8))
+        exit(2)
+    }
+    return value
+}()
 
 func engine(_ name: String, _ id: UInt64) throws -> (Store, ReplicationEngine) {
     var c = SyncConfiguration()
