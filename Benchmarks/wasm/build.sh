@@ -19,7 +19,7 @@ PYTHON=${PYTHON:-python3}
 BASE="--target=wasm32 -O2 -nostdlib -mcpu=mvp -msign-ext -mnontrapping-fptoint \
 -Wl,--no-entry -Wl,--export=run -Wl,--strip-debug -Wl,-z,stack-size=1048576"
 
-WORKLOADS="fib loops memory sieve nbody mandelbrot matmul vm indirect bulk simd sha256 \
+WORKLOADS="fib loops memory sieve nbody mandelbrot matmul vm indirect bulk simd simd_scalar sha256 \
 quicksort hashtab strsearch crc32 deflate json"
 
 flags_for() {

@@ -52,6 +52,7 @@ WORKLOADS = [
     ("indirect", "call_indirect: sort comparators, tree visitor", ()),
     ("bulk", "memory.copy / memory.fill", ("bulk-memory",)),
     ("simd", "v128 kernels (f32x4, i8x16, i16x8, i32x4)", ("simd",)),
+    ("simd_scalar", "simd's kernels in scalar C, same checksum", ()),
     ("sha256", "SHA-256 over 4 MB", ()),
     ("quicksort", "quicksort i32/u64 + binary search", ()),
     ("hashtab", "open addressing + chained string map", ()),
@@ -360,7 +361,25 @@ def print_table(rows, runtimes):
     worst = max(((r, n) for r, n in ratios["wasmkit"] if r), default=None)
     if worst:
         print(f"slowest relative to WasmKit: {worst[1]} at {worst[0]:.2f}x")
+    print_simd_versus_scalar(rows)
     return {"geomean_nx_over_wasmkit": g_wk, "geomean_nx_over_wasm3": g_w3}
+
+
+def print_simd_versus_scalar(rows):
+    """The same computation with and without SIMD: nxrun on the v128 build against each
+    runtime on the scalar twin (peers without SIMD can run only that)."""
+    by = {r.name: r for r in rows}
+    if "simd" not in by or "simd_scalar" not in by:
+        return
+    nx_simd = by["simd"].cell("nxrun")[1]
+    if nx_simd is None:
+        return
+    parts = []
+    for rt in RUNTIMES:
+        scalar = by["simd_scalar"].cell(rt)[1]
+        if scalar:
+            parts.append(f"{rt} scalar {scalar:.3f} s ({nx_simd / scalar:.2f}x)")
+    print(f"simd vs scalar twin: nxrun simd {nx_simd:.3f} s; " + ", ".join(parts))
 
 
 def print_startup(rows):
