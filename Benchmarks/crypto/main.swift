@@ -6,7 +6,7 @@
 // reports the median of three batches. MB/s means 10^6 bytes per second. At 64 bytes the
 // Python figures include the interpreter's per-call overhead, which dominates there.
 //
-// Usage: cpulock .build/release/nx-bench-crypto [--quick] [--only PREFIX]
+// Usage: .build/release/nx-bench-crypto [--quick] [--only PREFIX]
 //        (--quick: 0.05 s batches; --only: algorithms whose name starts with PREFIX)
 //        nx-bench-crypto --profile sha256|blake3|chacha N   (N one-MiB calls, no timing or
 //        reference; for `valgrind --tool=callgrind`)

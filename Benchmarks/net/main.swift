@@ -1,6 +1,6 @@
 // nx-bench-net: NXNet costs on this machine, each next to a peer measured in the same run.
 //
-//   swiftb build -c release && cpulock .build/release/nx-bench-net [--quick]
+//   swift build -c release && .build/release/nx-bench-net [--quick]
 //
 // 1. Codec: seal + open per datagram (open, keyed, encrypted) vs one keyed-BLAKE3 pass over
 //    the same bytes (the least any authenticated format must do).

@@ -1,5 +1,5 @@
-// nx-bench-sync: throughput of the replication engine (run with -c release, under cpulock):
-//   swiftb build -c release && cpulock .build/release/nx-bench-sync
+// nx-bench-sync: throughput of the replication engine (build with -c release, run with nothing else on the CPU):
+//   swift build -c release && .build/release/nx-bench-sync
 // Prints local operations/s, remote operations applied/s (ops messages through `handle`),
 // and state-transfer throughput, each with the plain store as the peer measured in the same
 // run (one WriteBatch per operation holding a record of the same size), as a ratio.

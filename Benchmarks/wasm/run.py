@@ -5,7 +5,7 @@
                                    [--install-peers] [--smoke]
 
 Run it under the machine-wide CPU lock where there is one:
-    cpulock python3 Benchmarks/wasm/run.py
+    python3 Benchmarks/wasm/run.py
 
 Every measurement is a whole process (start, decode, validate, instantiate,
 call `run`, print, exit), repeated N times; the table shows medians. wasm3
@@ -206,7 +206,7 @@ def install_peers(force):
 def make_runtimes(args):
     runtimes = {}
     nx = Path(args.nxrun) if args.nxrun else REPO / ".build" / "release" / "nxrun"
-    nx_missing = None if nx.is_file() and os.access(nx, os.X_OK) else f"{nx} not found (build it: swiftb build -c release)"
+    nx_missing = None if nx.is_file() and os.access(nx, os.X_OK) else f"{nx} not found (build it: swift build -c release)"
     runtimes["nxrun"] = Runtime("nxrun", lambda w: [str(nx), "--invoke", "run", str(w)], parse_result_lines,
                                 nx_missing)
 

@@ -4,8 +4,8 @@ import XCTest
 
 /// The sync engine under the deterministic network simulator.
 ///
-/// Reproduce one seed (verbose): `NX_SIM_SEED=1234 swiftb test --filter SimulationTests/testRandomScenarios`.
-/// Run more seeds: `NX_SIM_SEEDS=2000 swiftb test --filter SimulationTests/testRandomScenarios`.
+/// Reproduce one seed (verbose): `NX_SIM_SEED=1234 swift test --filter SimulationTests/testRandomScenarios`.
+/// Run more seeds: `NX_SIM_SEEDS=2000 swift test --filter SimulationTests/testRandomScenarios`.
 final class SimulationTests: XCTestCase {
     private var environment: [String: String] { ProcessInfo.processInfo.environment }
 
@@ -15,7 +15,7 @@ final class SimulationTests: XCTestCase {
         sim.verbose = verbose
         let outcome = try sim.run()
         if let failure = outcome.failure {
-            print("SIMULATION FAILED (\(scenario)): \(failure)\n  reproduce with: NX_SIM_SEED=\(scenario.seed) swiftb test --filter SimulationTests/testRandomScenarios")
+            print("SIMULATION FAILED (\(scenario)): \(failure)\n  reproduce with: NX_SIM_SEED=\(scenario.seed) swift test --filter SimulationTests/testRandomScenarios")
         }
         return outcome
     }
