@@ -1,6 +1,6 @@
 // nx-bench-cluster: N replicating nodes on loopback UDP under a steady CRDT write load.
 //   swift build -c release --product nx-bench-cluster && .build/release/nx-bench-cluster
-// Options: --nodes 3,10  --rate 10000 (total ops/s)  --seconds 3  --loss 0,0.2  --push-delay-ms 2  --smoke
+// Options: --nodes 3,10  --rate 10000 (total ops/s)  --seconds 3  --loss 0,0.2  --push-delay-ms 5  --smoke
 //
 // Each configuration starts N ClusterNodes in this process (each with its own store, UDP
 // socket, serial engine queue and timers, exactly as `nxrun --listen` runs them), waits until
