@@ -92,20 +92,28 @@ struct BTree {
 
     // MARK: - Insert
 
-    /// Inserts or replaces; returns the previous location when the key existed.
+    /// The leaf whose range covers `key`, recording in `scratch.path[level]` the inner node
+    /// and child index taken at each level above it (what insertion splits and removal
+    /// merges walk back up).
     @inline(__always)
-    mutating func upsert(_ key: UnsafeRawPointer, _ len: Int, _ loc: RecordLocation) -> RecordLocation? {
+    private func descendRecordingPath(_ key: UnsafeRawPointer, _ len: Int) -> P {
         var n = root
-        var h = height
         let path = scratch.path
-        var level = h - 1
-        while h > 1 {
+        var level = height - 1
+        while level > 0 {
             let i = Page.innerSearch(n, key, len)
             path[level] = (n, i)
             n = Page.child(n, i)
-            h &-= 1
             level &-= 1
         }
+        return n
+    }
+
+    /// Inserts or replaces; returns the previous location when the key existed.
+    @inline(__always)
+    mutating func upsert(_ key: UnsafeRawPointer, _ len: Int, _ loc: RecordLocation) -> RecordLocation? {
+        let n = descendRecordingPath(key, len)
+        let path = scratch.path
         let r = Page.leafSearch(n, key, len)
         if r.found {
             let p = Page.payload(n, r.index)
@@ -222,17 +230,7 @@ struct BTree {
 
     /// Removes `key`; returns its location when it existed.
     mutating func remove(_ key: UnsafeRawPointer, _ len: Int) -> RecordLocation? {
-        var n = root
-        var h = height
-        let path = scratch.path
-        var level = h - 1
-        while h > 1 {
-            let i = Page.innerSearch(n, key, len)
-            path[level] = (n, i)
-            n = Page.child(n, i)
-            h -= 1
-            level -= 1
-        }
+        let n = descendRecordingPath(key, len)
         let r = Page.leafSearch(n, key, len)
         if !r.found { return nil }
         let old = RecordLocation(Page.payload(n, r.index))
