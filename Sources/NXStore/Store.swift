@@ -237,8 +237,25 @@ public final class Store: @unchecked Sendable {
             mutex.unlock()
             throw error
         }
-        let fd = e.pointee.activeFd
         let file = e.pointee.active!.path
+        let failed = fdatasyncOutsideMutex(e.pointee.activeFd)
+        if let err = failed {
+            e.pointee.failure = "fdatasync of \(file) failed with errno \(err)"
+        } else {
+            e.pointee.durableWrites += 1
+        }
+        let merge = failed == nil && e.pointee.wantsAutoMerge
+        if merge { e.pointee.autoMergeScheduled = true }
+        mutex.broadcast()
+        mutex.unlock()
+        if let err = failed { throw StoreError.io(operation: "fdatasync", path: file, errno: err) }
+        if merge { startBackgroundMerge() }
+    }
+
+    /// fdatasyncs `fd` with the mutex released (held on entry and again on return); while it
+    /// runs, a rotation defers closing the descriptor (`syncsInFlight`). Returns the errno of
+    /// a failure, nil on success.
+    private func fdatasyncOutsideMutex(_ fd: Int32) -> Int32? {
         e.pointee.syncsInFlight += 1
         mutex.unlock()
         var rc: Int32
@@ -248,17 +265,7 @@ public final class Store: @unchecked Sendable {
         e.pointee.syncsInFlight -= 1
         e.pointee.fsyncCount += 1
         e.pointee.closeDeferredIfIdle()
-        if rc != 0 {
-            e.pointee.failure = "fdatasync of \(file) failed with errno \(err)"
-        } else {
-            e.pointee.durableWrites += 1
-        }
-        let merge = rc == 0 && e.pointee.wantsAutoMerge
-        if merge { e.pointee.autoMergeScheduled = true }
-        mutex.broadcast()
-        mutex.unlock()
-        if rc != 0 { throw StoreError.io(operation: "fdatasync", path: file, errno: err) }
-        if merge { startBackgroundMerge() }
+        return rc == 0 ? nil : err
     }
 
     /// `.group`: wait until an fdatasync covering `seq` completed, leading one if none runs.
@@ -291,24 +298,15 @@ public final class Store: @unchecked Sendable {
             }
             let target = eng.pointee.lastSeq
             let covered = eng.pointee.writersWaiting
-            let fd = eng.pointee.activeFd
             let file = eng.pointee.active!.path
-            eng.pointee.syncsInFlight += 1
-            mutex.unlock()
-            var rc: Int32
-            repeat { rc = Glibc.fdatasync(fd) } while rc != 0 && errno == EINTR
-            let err = errno
-            mutex.lock()
-            eng.pointee.syncsInFlight -= 1
-            eng.pointee.fsyncCount += 1
+            let failed = fdatasyncOutsideMutex(eng.pointee.activeFd)
             eng.pointee.syncRunning = false
-            eng.pointee.closeDeferredIfIdle()
-            if rc == 0 {
-                if target > eng.pointee.syncedSeq { eng.pointee.syncedSeq = target }
-                eng.pointee.lastSyncCovered = covered
-            } else {
+            if let err = failed {
                 eng.pointee.failure = "fdatasync of \(file) failed with errno \(err)"
                 thrown = StoreError.io(operation: "fdatasync", path: file, errno: err)
+            } else {
+                if target > eng.pointee.syncedSeq { eng.pointee.syncedSeq = target }
+                eng.pointee.lastSyncCovered = covered
             }
             mutex.broadcast()
             if thrown != nil { break }
