@@ -4,19 +4,7 @@ import XCTest
 /// The index against a sorted model: random inserts, replacements and removals with keys that
 /// share long prefixes, are empty, or are long enough to be stored out of line.
 final class BTreeTests: XCTestCase {
-    struct Rng {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
-    func randomKey(_ r: inout Rng) -> [UInt8] {
+    func randomKey(_ r: inout TestRng) -> [UInt8] {
         switch r.below(10) {
         case 0: return []
         case 1: return Array(repeating: UInt8(ascii: "p"), count: 200 + r.below(400)) + Array("\(r.below(50))".utf8)
@@ -36,7 +24,7 @@ final class BTreeTests: XCTestCase {
 
     func testRandomOperationsAgainstModel() {
         for seed in [1, 2, 3] as [UInt64] {
-            var r = Rng(s: seed)
+            var r = TestRng(seed)
             var t = BTree()
             var model: [[UInt8]: RecordLocation] = [:]
             for step in 0..<20000 {
@@ -92,7 +80,7 @@ extension BTreeTests {
     func testBulkLoadMatchesInsertedTree() {
         for n in [0, 1, 5, 300, 20000] {
             var keys = Set<[UInt8]>()
-            var r = Rng(s: UInt64(n) + 7)
+            var r = TestRng(UInt64(n) + 7)
             while keys.count < n { keys.insert(randomKey(&r) + [UInt8(r.below(256))]) }
             let sorted = keys.sorted { $0.lexicographicallyPrecedes($1) }
             var b = BTreeBuilder()
